@@ -1,0 +1,40 @@
+# Two commands on a fresh machine with Python 3.11:
+#   make pipeline   set up the environment and rebuild every artefact (dvc repro)
+#   make test       set up the environment and run the test suite
+VENV ?= .venv
+PYTHON ?= python3.11
+BIN := $(VENV)/bin
+export DVC_NO_ANALYTICS := 1
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: setup pipeline test lint lock clean-venv
+
+$(BIN)/.installed: requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=/path/to/python3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	touch $@
+
+setup: $(BIN)/.installed
+
+pipeline: setup
+	$(BIN)/dvc repro
+
+test: setup
+	$(BIN)/ruff check stages tests
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check stages tests
+	$(BIN)/ruff format --check stages tests
+
+# Re-resolve the lock from requirements.txt in a throw-away venv.
+lock:
+	rm -rf /tmp/lock-venv && $(PYTHON) -m venv /tmp/lock-venv
+	/tmp/lock-venv/bin/pip install --quiet -r requirements.txt
+	{ echo "# Generated from requirements.txt with 'pip freeze' in a clean Python 3.11 venv (make lock)."; \
+	  /tmp/lock-venv/bin/pip freeze; } > requirements.lock
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""Pipeline stages: one package per pipeline, `common` for what they share."""

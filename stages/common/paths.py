@@ -1,0 +1,32 @@
+"""Every project path in one place, so no stage repeats a path string."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PARAMS_FILE = ROOT / "params.yaml"
+
+DATA_DIR = ROOT / "data"
+EXTERNAL_DIR = DATA_DIR / "external"  # small real samples shipped with the repo (immutable)
+RAW_DIR = DATA_DIR / "raw"  # what a source delivered, untouched
+INTERIM_DIR = DATA_DIR / "interim"  # cleaned
+PROCESSED_DIR = DATA_DIR / "processed"  # model-ready
+MODELS_DIR = ROOT / "models"
+REPORTS_DIR = ROOT / "reports"
+
+
+def pipeline_dirs(pipeline: str) -> dict[str, Path]:
+    """The per-pipeline folders under each top-level folder."""
+    return {
+        "external": EXTERNAL_DIR / pipeline,
+        "raw": RAW_DIR / pipeline,
+        "interim": INTERIM_DIR / pipeline,
+        "processed": PROCESSED_DIR / pipeline,
+        "models": MODELS_DIR / pipeline,
+        "reports": REPORTS_DIR / pipeline,
+    }
+
+
+def resolve(path: str | Path) -> Path:
+    """A path from params.yaml: relative paths are relative to the project root."""
+    path = Path(path)
+    return path if path.is_absolute() else ROOT / path

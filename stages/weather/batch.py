@@ -1,0 +1,180 @@
+"""Stage: the batch job. As of a date, retrain the chosen model on everything known before it,
+forecast each day of the batch period day-ahead, and store data, model and predictions in the database.
+
+Run by DVC with params `weather.batch`; in production the same module runs from cron with
+`--start YYYY-MM-DD --days N` after the download stage has fetched the recent data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from stages.common.errors import DataError, ParamError
+from stages.common.io import atomic_path, read_json, write_json
+from stages.common.logs import get_logger
+from stages.common.params import Params, load_params
+from stages.common.paths import ROOT
+from stages.common.provenance import file_sha256, library_versions, utc_now
+from stages.common.stage import run_stage
+from stages.weather import database
+from stages.weather.data import CLEAN_HOURLY, CLEAN_SUMMARY, DIRS, SERIES_3H, Problem, load_problem, read_series
+from stages.weather.evaluate import METRICS
+from stages.weather.features import build_features
+from stages.weather.forecasting import STEP_HOURS, STEPS_PER_DAY, long_forecasts
+from stages.weather.regressors import make_regressor
+from stages.weather.statistical import StatSpec, fit, regressor_builder, rolling_day_ahead_forecasts
+from stages.weather.train_ml import ML_SUMMARY
+from stages.weather.train_stats import STATS_SUMMARY
+
+log = get_logger("weather.batch")
+MODEL_FILE = DIRS["models"] / "model.joblib"
+MODEL_CARD = DIRS["models"] / "model_card.json"
+BATCH_SUMMARY = DIRS["reports"] / "batch.json"
+
+
+def batch_days(problem: Problem, start: str, days: int) -> pd.DatetimeIndex:
+    """The days to forecast; each needs the whole previous day observed (day-ahead protocol)."""
+    try:
+        first = pd.Timestamp(start).normalize()
+    except ValueError as error:
+        raise ParamError("weather.batch.start", f"not a date: {start!r}") from error
+    period = pd.date_range(first, periods=days, freq="D")
+    known = problem.target.index
+    if first - pd.Timedelta(days=1) not in known:
+        raise ParamError("weather.batch.start", f"{first.date()}: the day before must be fully observed; data covers "
+                                                f"{known[0].date()} → {known[-1].date()}")
+    unforecastable = [day for day in period if day - pd.Timedelta(days=1) not in known]
+    if unforecastable:
+        raise ParamError("weather.batch.days", f"{len(unforecastable)} day(s) from {unforecastable[0].date()} have no "
+                                               f"observed previous day (data ends {known[-1].date()})")
+    return period
+
+
+def forecast_ml(problem: Problem, spec: dict, ml_params: Params, days: pd.DatetimeIndex):
+    """Fit the regressor on every complete day before the batch; return model, predictions, explanatory values."""
+    features = build_features(problem.target, problem.exog, spec["feature_set"])
+    targets = problem.target.reindex(features.index)
+    train = (features.index < days[0]) & features.notna().all(axis=1) & targets.notna().all(axis=1)
+    model = make_regressor(spec["regressor"], ml_params, ml_params.integer("seed"))
+    model.fit(features[train].to_numpy(), targets[train].to_numpy())
+    rows = features.reindex(days)
+    if rows.isna().any().any():
+        raise DataError("features of the batch days are incomplete (missing history)")
+    predicted = pd.DataFrame(model.predict(rows.to_numpy()), index=days)
+    explanatory = {day: rows.loc[day].round(4).to_dict() for day in days}
+    trained = features.index[train]
+    return model, predicted, explanatory, (trained[0], trained[-1] + pd.Timedelta(hours=24 - STEP_HOURS))
+
+
+def forecast_statistical(problem: Problem, spec: dict, days: pd.DatetimeIndex, window_days: int):
+    """Fit the chosen (S)ARIMA(X) order on the window before the batch, then extend it day by day."""
+    series = problem.series.asfreq(f"{STEP_HOURS}h")
+    target = series[problem.target_name]
+    endog = target[target.index < days[0]].iloc[-window_days * STEPS_PER_DAY :]
+    regressors = regressor_builder(series, spec["fourier_pairs"], spec["exogenous"], spec["exog_mode"])
+    stat_spec = StatSpec(spec["name"], tuple(spec["order"]), tuple(spec["seasonal_order"]), regressors, True, {})
+    results = fit(stat_spec, endog)
+    predicted = rolling_day_ahead_forecasts(results, stat_spec, target, days)
+    explanatory = {}
+    for day in days:
+        values = regressors(pd.date_range(day, periods=STEPS_PER_DAY, freq=f"{STEP_HOURS}h")).round(4)
+        explanatory[day] = {"regressors_by_step": values.to_dict("list"), "order": spec["order"],
+                            "seasonal_order": spec["seasonal_order"]}
+    return results, predicted, explanatory, (endog.index[0], endog.index[-1])
+
+
+def run_batch(start: str, days: int, database_url: str) -> dict:
+    weather = load_params("weather")
+    metrics = read_json(METRICS)
+    best = metrics["best_model"]
+    catalogue = read_json(STATS_SUMMARY)["models"] | read_json(ML_SUMMARY)["models"]
+    if best not in catalogue:
+        raise DataError(f"best model {best!r} is a baseline or unknown: nothing to deploy")
+    spec = catalogue[best] | {"name": best}
+    problem = load_problem(weather)
+    period = batch_days(problem, start, days)
+    log.info("batch %s → %s with %s (%s)", period[0].date(), period[-1].date(), best, spec["family"])
+    if spec["family"] == "ml":
+        model, predicted, explanatory, trained = forecast_ml(problem, spec, weather.section("ml"), period)
+        settings = weather.section("ml").section(spec["regressor"]).as_dict() | {"feature_set": spec["feature_set"]}
+    else:
+        window = weather.section("stats").integer("fit_window_days", minimum=30)
+        model, predicted, explanatory, trained = forecast_statistical(problem, spec, period, window)
+        settings = {key: spec[key] for key in ("order", "seasonal_order", "fourier_pairs", "exogenous", "exog_mode")}
+
+    data_hash = file_sha256(SERIES_3H)
+    version = f"{trained[1]:%Y%m%d}-" + hashlib.sha256(
+        json.dumps([best, settings, data_hash], sort_keys=True, default=str).encode()
+    ).hexdigest()[:10]
+    card = {
+        "name": best,
+        "version": version,
+        "family": spec["family"],
+        "parameters": settings,
+        "training_period": [str(trained[0]), str(trained[1])],
+        "test_metrics": metrics["test"][best],
+        "data": metrics["data"],
+        "data_sha256": data_hash,
+        "library_versions": library_versions(("xgboost", "statsmodels", "pmdarima", "joblib")),
+        "created_at": utc_now(),
+    }
+    with atomic_path(MODEL_FILE) as tmp:
+        joblib.dump(model, tmp)
+    write_json(MODEL_CARD, card)
+
+    forecasts = long_forecasts(best, predicted, problem.target)
+    forecasts["explanatory"] = [explanatory[day.normalize()] for day in forecasts["target_time"]]
+    engine = database.make_engine(database_url)
+    try:
+        database.migrate(engine)
+        location = metrics["data"]["location"] or "unknown"
+        database.upsert_observations(engine, read_series(CLEAN_HOURLY), location, "1h")
+        database.upsert_observations(engine, problem.series, location, "3h")
+        model_id = database.register_model(
+            engine, name=best, version=version, location=location, training_start=trained[0],
+            training_end=trained[1], parameters=settings, metrics=card["test_metrics"],
+            artefact_path=str(MODEL_FILE.relative_to(ROOT)), library_versions=card["library_versions"],
+            data_source=f"{metrics['data']['source']} ({metrics['data']['kind']})",
+        )
+        stored = database.store_predictions(
+            engine, model_id, forecasts.rename(columns={"predicted": "predicted_temperature"})
+        )
+    finally:
+        engine.dispose()
+    errors = forecasts["predicted"] - forecasts["observed"]
+    summary = {
+        "model": best,
+        "version": version,
+        "model_id": model_id,
+        "period": {"start": str(period[0].date()), "end": str(period[-1].date()), "days": len(period)},
+        "predictions_stored": stored,
+        "observed_available": int(forecasts["observed"].notna().sum()),
+        "mae": round(float(errors.abs().mean()), 4) if errors.notna().any() else None,
+        "rmse": round(float(np.sqrt((errors**2).mean())), 4) if errors.notna().any() else None,
+        "data": read_json(CLEAN_SUMMARY)["source"].get("kind"),
+    }
+    write_json(BATCH_SUMMARY, summary)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> None:
+    params = load_params("weather").section("batch")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--start", default=params.get("start", type_=str), help="first day to forecast (YYYY-MM-DD)")
+    parser.add_argument("--days", type=int, default=params.integer("days", minimum=1), help="number of days")
+    parser.add_argument("--database-url", default=database.database_url(params.get("database_url", type_=str)))
+    args = parser.parse_args(argv)
+    if args.days < 1:
+        parser.error(f"--days must be >= 1, got {args.days}")
+    summary = run_batch(args.start, args.days, args.database_url)
+    log.info("stored %d predictions of %s %s", summary["predictions_stored"], summary["model"], summary["version"])
+
+
+if __name__ == "__main__":
+    run_stage(main, "weather.batch")

@@ -1,0 +1,107 @@
+"""A tiny end-to-end `dvc repro` of the weather stages on a temporary copy of the project."""
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stages.common.paths import ROOT
+
+pytestmark = pytest.mark.slow
+PROJECT_FILES = ["stages", "params.yaml", "dvc.yaml", "alembic.ini", "data/external/weather"]
+
+SMALL_PARAMS = {
+    "download": {"start": "2024-01-01", "end": "2025-04-04"},
+    "evaluation": {"test_days": 20},
+    "stats": {"fit_window_days": 30, "sarima_grid": [[1, 0, 1, 0]], "arima_max_p": 1, "arima_max_q": 1},
+    "ml": {
+        "models": ["ridge", "xgboost"],
+        "feature_sets": ["lags", "lags_rolling_exog"],
+        "xgboost": {"n_estimators": 20, "max_depth": 3, "learning_rate": 0.3, "subsample": 1.0,
+                    "colsample_bytree": 1.0},
+    },
+    "batch": {"start": "2025-03-28", "days": 3},
+}
+
+
+def deep_update(base: dict, changes: dict) -> None:
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            deep_update(base[key], value)
+        else:
+            base[key] = value
+
+
+def run(args, cwd, env):
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    copy = tmp_path_factory.mktemp("project")
+    for name in PROJECT_FILES:
+        source, target = ROOT / name, copy / name
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
+    params = yaml.safe_load((copy / "params.yaml").read_text())
+    deep_update(params["weather"], SMALL_PARAMS)
+    (copy / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    env = os.environ | {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "DVC_NO_ANALYTICS": "1",
+        "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.org",
+        "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.org",
+    }
+    env.pop("WEATHER_DATABASE_URL", None)
+    run(["git", "init", "-q"], copy, env)
+    run(["dvc", "init", "-q"], copy, env)
+    run(["dvc", "repro", "--glob", "weather_*"], copy, env)
+    return copy, env
+
+
+def test_repro_writes_the_metrics_contract(project):
+    copy, _ = project
+    metrics = json.loads((copy / "reports/weather/metrics.json").read_text())
+    assert {"data", "test", "best_model"} <= metrics.keys()
+    assert metrics["data"]["kind"] == "real-sample" and metrics["data"]["rows"] > 10_000
+    assert {"persistence_24h", "climatology", "arima", "sarima", "sarimax_exog_lag24h"} <= metrics["test"].keys()
+    assert all({"mae", "rmse"} <= scores.keys() for scores in metrics["test"].values())
+    assert metrics["models"][metrics["best_model"]]["deployable"]
+    assert metrics["test_period"]["days"] == 20
+
+
+def test_repro_fills_the_database_and_reports(project):
+    copy, _ = project
+    with sqlite3.connect(copy / "data/db/weather.sqlite") as connection:
+        predictions = connection.execute("select count(*) from predictions").fetchone()[0]
+        models = connection.execute("select name, artefact_path from models").fetchall()
+        observations = connection.execute("select count(*) from weather_observations").fetchone()[0]
+    assert predictions == 3 * 8
+    assert len(models) == 1 and models[0][1] == "models/weather/model.joblib"
+    assert observations > 10_000
+    for report in ("evaluation.html", "eda.html", "monitoring.png"):
+        assert (copy / "reports/weather" / report).stat().st_size > 1000
+    card = json.loads((copy / "models/weather/model_card.json").read_text())
+    assert card["library_versions"]["scikit-learn"] and card["data_sha256"]
+
+
+def test_second_repro_is_a_no_op_and_one_param_reruns_only_its_stages(project):
+    copy, env = project
+    assert "up to date" in run(["dvc", "status"], copy, env).lower()
+    params = yaml.safe_load((copy / "params.yaml").read_text())
+    params["weather"]["ml"]["ridge"]["alpha"] = 3.0
+    (copy / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    changed = json.loads(run(["dvc", "status", "--json"], copy, env))
+    assert "weather_train_ml" in changed and "weather_batch" in changed
+    assert not {"weather_download", "weather_clean", "weather_aggregate", "weather_train_stats"} & changed.keys()
