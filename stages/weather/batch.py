@@ -47,12 +47,18 @@ def batch_days(problem: Problem, start: str, days: int) -> pd.DatetimeIndex:
     period = pd.date_range(first, periods=days, freq="D")
     known = problem.target.index
     if first - pd.Timedelta(days=1) not in known:
-        raise ParamError("weather.batch.start", f"{first.date()}: the day before must be fully observed; data covers "
-                                                f"{known[0].date()} → {known[-1].date()}")
+        raise ParamError(
+            "weather.batch.start",
+            f"{first.date()}: the day before must be fully observed; data covers "
+            f"{known[0].date()} → {known[-1].date()}",
+        )
     unforecastable = [day for day in period if day - pd.Timedelta(days=1) not in known]
     if unforecastable:
-        raise ParamError("weather.batch.days", f"{len(unforecastable)} day(s) from {unforecastable[0].date()} have no "
-                                               f"observed previous day (data ends {known[-1].date()})")
+        raise ParamError(
+            "weather.batch.days",
+            f"{len(unforecastable)} day(s) from {unforecastable[0].date()} have no "
+            f"observed previous day (data ends {known[-1].date()})",
+        )
     return period
 
 
@@ -84,8 +90,11 @@ def forecast_statistical(problem: Problem, spec: dict, days: pd.DatetimeIndex, w
     explanatory = {}
     for day in days:
         values = regressors(pd.date_range(day, periods=STEPS_PER_DAY, freq=f"{STEP_HOURS}h")).round(4)
-        explanatory[day] = {"regressors_by_step": values.to_dict("list"), "order": spec["order"],
-                            "seasonal_order": spec["seasonal_order"]}
+        explanatory[day] = {
+            "regressors_by_step": values.to_dict("list"),
+            "order": spec["order"],
+            "seasonal_order": spec["seasonal_order"],
+        }
     return results, predicted, explanatory, (endog.index[0], endog.index[-1])
 
 
@@ -109,9 +118,10 @@ def run_batch(start: str, days: int, database_url: str) -> dict:
         settings = {key: spec[key] for key in ("order", "seasonal_order", "fourier_pairs", "exogenous", "exog_mode")}
 
     data_hash = file_sha256(SERIES_3H)
-    version = f"{trained[1]:%Y%m%d}-" + hashlib.sha256(
-        json.dumps([best, settings, data_hash], sort_keys=True, default=str).encode()
-    ).hexdigest()[:10]
+    version = (
+        f"{trained[1]:%Y%m%d}-"
+        + hashlib.sha256(json.dumps([best, settings, data_hash], sort_keys=True, default=str).encode()).hexdigest()[:10]
+    )
     card = {
         "name": best,
         "version": version,
@@ -137,9 +147,16 @@ def run_batch(start: str, days: int, database_url: str) -> dict:
         database.upsert_observations(engine, read_series(CLEAN_HOURLY), location, "1h")
         database.upsert_observations(engine, problem.series, location, "3h")
         model_id = database.register_model(
-            engine, name=best, version=version, location=location, training_start=trained[0],
-            training_end=trained[1], parameters=settings, metrics=card["test_metrics"],
-            artefact_path=str(MODEL_FILE.relative_to(ROOT)), library_versions=card["library_versions"],
+            engine,
+            name=best,
+            version=version,
+            location=location,
+            training_start=trained[0],
+            training_end=trained[1],
+            parameters=settings,
+            metrics=card["test_metrics"],
+            artefact_path=str(MODEL_FILE.relative_to(ROOT)),
+            library_versions=card["library_versions"],
             data_source=f"{metrics['data']['source']} ({metrics['data']['kind']})",
         )
         stored = database.store_predictions(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.patches import Patch
 
 from stages.common.errors import DataError
 from stages.common.io import read_json, write_csv, write_json
@@ -77,11 +78,21 @@ def plot_comparison(scores: pd.DataFrame, catalogue: dict[str, dict], source: st
     bars = ax.barh([_label(m, catalogue) for m in ordered.index], ordered["rmse"], color=colours)
     for bar, hatch in zip(bars, hatches, strict=True):
         bar.set_hatch(hatch)
-    ax.axvline(scores.loc["persistence_24h", "rmse"], color="black", ls="--", lw=1, label="persistence_24h RMSE")
-    for family, colour in FAMILY_COLOURS.items():
-        ax.barh([], [], color=colour, label=family)
+    ax.bar_label(bars, fmt="%.2f", padding=3, fontsize=8)
+    persistence = ax.axvline(scores.loc["persistence_24h", "rmse"], color="black", ls="--", lw=1)
+    handles = [Patch(color=colour, label=family) for family, colour in FAMILY_COLOURS.items()]
+    handles += [
+        Patch(facecolor="white", edgecolor="black", hatch="//", label="upper bound (observed exogenous)"),
+        persistence,
+    ]
+    ax.legend(
+        handles=handles,
+        labels=[h.get_label() for h in handles[:-1]] + ["persistence_24h RMSE"],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=True,
+    )
     ax.set(title="Day-ahead RMSE on the test year, every model", xlabel="RMSE (°C)", ylabel="model")
-    ax.legend(loc="lower right")
     return Figure(
         save_figure(fig, FIGURES / "model_comparison.png", source),
         "RMSE of every model over the test year (lower is better). Hatched bars use observed "
@@ -108,7 +119,7 @@ def plot_by_step(by_step: pd.DataFrame, models: list[str], source: str) -> Figur
 
 
 def plot_by_season(by_season: pd.DataFrame, models: list[str], source: str) -> Figure:
-    table = by_season.loc[models, ["DJF", "MAM", "JJA", "SON"]]
+    table = by_season.loc[models, [season for season in ("DJF", "MAM", "JJA", "SON") if season in by_season]]
     fig, ax = plt.subplots()
     table.T.plot.bar(ax=ax, rot=0)
     ax.set(title="Day-ahead RMSE by season", xlabel="season (DJF = winter … SON = autumn)", ylabel="RMSE (°C)")
@@ -261,7 +272,8 @@ def write_report(
                 f"Test period: {metrics['test_period']['start'][:10]} to {metrics['test_period']['end'][:10]} "
                 f"({metrics['test_period']['days']} days), never used for training or tuning. At 21h UTC on day D-1 "
                 "every model forecasts the 8 three-hour values of day D from what was known then; statistical models "
-                "absorb each observed day into their state (no refitting), ML models are fitted once on the training days.",
+                "absorb each observed day into their state (no refitting), ML models are fitted once on the training "
+                "days.",
                 "Baselines: persistence_24h repeats the same step of the previous day; climatology is the mean of the "
                 "step over the training years within a window around the day of year.",
             ],
@@ -274,8 +286,8 @@ def write_report(
                 f" (MAE {scores.loc[best, 'mae']:.2f} °C, bias {scores.loc[best, 'bias']:+.2f} °C).",
                 (
                     f"Models marked as upper bounds ({', '.join(upper)}) read the observed exogenous variables of the "
-                    "forecast day, which nobody knows at D-1: they show how much a good weather forecast of those variables "
-                    "would help, and are never chosen as best."
+                    "forecast day, which nobody knows at D-1: they show how much a good weather forecast of those "
+                    "variables would help, and are never chosen as best."
                 )
                 if upper
                 else "No upper-bound model was run.",

@@ -53,8 +53,11 @@ def plot_monitoring(frame: pd.DataFrame, summary: dict, title_suffix: str) -> No
     error = frame["predicted_temperature"] - frame["observed_temperature"]
     bottom.bar(frame.index, error, width=0.1, color=np.where(error >= 0, "tab:red", "tab:blue"))
     bottom.axhline(0, color="black", lw=0.8)
-    bottom.set(ylabel="error (°C)", xlabel="target time (UTC)",
-               title=f"predicted − observed: MAE {summary['mae']} °C, RMSE {summary['rmse']} °C", )
+    bottom.set(
+        ylabel="error (°C)",
+        xlabel="target time (UTC)",
+        title=f"predicted − observed: MAE {summary['mae']} °C, RMSE {summary['rmse']} °C",
+    )
     fig.autofmt_xdate()
     save_figure(fig, MONITORING_FIGURE, "Read back from the predictions and weather_observations tables.")
 
@@ -70,12 +73,17 @@ def main() -> None:
     finally:
         engine.dispose()
     frame = prediction_frame([row for row in rows if row["model_version"] == batch["version"]])
-    summary = monitoring_summary(frame) | {"model": batch["model"], "version": batch["version"],
-                                           "period": batch["period"], "data": batch["data"]}
+    summary = monitoring_summary(frame) | {
+        "model": batch["model"],
+        "version": batch["version"],
+        "period": batch["period"],
+        "data": batch["data"],
+    }
     plot_monitoring(frame, summary, f"{batch['model']} {batch['version']} ({batch['data']} data)")
     write_json(MONITORING_METRICS, summary)
-    log.info("monitoring: %d predictions, MAE %s °C, RMSE %s °C", summary["predictions"], summary["mae"],
-             summary["rmse"])
+    log.info(
+        "monitoring: %d predictions, MAE %s °C, RMSE %s °C", summary["predictions"], summary["mae"], summary["rmse"]
+    )
 
 
 if __name__ == "__main__":

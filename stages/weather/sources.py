@@ -375,7 +375,8 @@ def select_period(frame: pd.DataFrame, start: Any, end: Any) -> pd.DataFrame:
     begins, ends = frame.index[0], frame.index[-1]
     if begins.date() > first or ends.date() < last:
         raise DataError(
-            f"period {first} → {last} is outside the data, which covers {begins:{TIME_FORMAT}} → {ends:{TIME_FORMAT}} UTC"
+            f"period {first} → {last} is outside the data, which covers "
+            f"{begins:{TIME_FORMAT}} → {ends:{TIME_FORMAT}} UTC"
         )
     return frame.loc[pd.Timestamp(first) : pd.Timestamp(last) + DAY - HOUR]
 

@@ -92,6 +92,8 @@ def select_arima_order(endog: pd.Series, regressors: pd.DataFrame, max_p: int, m
         endog.to_numpy(),
         X=regressors.to_numpy(),
         seasonal=False,
+        start_p=min(2, max_p),
+        start_q=min(2, max_q),
         max_p=max_p,
         max_q=max_q,
         information_criterion="aic",

@@ -111,3 +111,27 @@ def test_best_model_is_never_an_upper_bound():
     scores = score(forecasts)
     assert scores.index[0] == "cheat"
     assert choose_best(scores, catalogue) == "good"
+
+
+@pytest.mark.parametrize("regressor", ["ridge", "xgboost"])
+def test_a_warmer_yesterday_gives_a_warmer_forecast(regressor):
+    """Behaviour: the same day after a 5 °C warmer day-before is forecast warmer, at every step."""
+    from stages.common.params import Params
+    from stages.weather.regressors import make_regressor
+
+    rng = np.random.default_rng(1)
+    daily = np.cumsum(rng.normal(0, 1.0, 400))  # persistent day-to-day anomalies, as in real weather
+    index = pd.date_range("2022-01-01", periods=400 * 8, freq="3h", name="time")
+    series = pd.Series(np.repeat(daily, 8) + 3 * np.sin(2 * np.pi * (index.hour - 9) / 24), index=index)
+    target = day_matrix(series)
+    features = build_features(target, {}, "lags").dropna()
+    params = Params({regressor: {"ridge": {"alpha": 1.0}, "xgboost": {"n_estimators": 50, "max_depth": 3}}[regressor]},
+                    "weather.ml")
+    model = make_regressor(regressor, params, seed=0)
+    model.fit(features.to_numpy(), target.loc[features.index].to_numpy())
+    row = features.iloc[[-1]].copy()
+    warmer = row.copy()
+    yesterday = [f"y_d1_s{step}" for step in range(8)]
+    warmer[yesterday] += 5.0
+    difference = model.predict(warmer.to_numpy()) - model.predict(row.to_numpy())
+    assert (difference > 0.5).all()

@@ -19,12 +19,18 @@ PROJECT_FILES = ["stages", "params.yaml", "dvc.yaml", "alembic.ini", "data/exter
 SMALL_PARAMS = {
     "download": {"start": "2024-01-01", "end": "2025-04-04"},
     "evaluation": {"test_days": 20},
+    "eda": {"stl_period_days": 120},  # STL needs 3 periods: 15 months of data hold 3 of 120 days
     "stats": {"fit_window_days": 30, "sarima_grid": [[1, 0, 1, 0]], "arima_max_p": 1, "arima_max_q": 1},
     "ml": {
         "models": ["ridge", "xgboost"],
         "feature_sets": ["lags", "lags_rolling_exog"],
-        "xgboost": {"n_estimators": 20, "max_depth": 3, "learning_rate": 0.3, "subsample": 1.0,
-                    "colsample_bytree": 1.0},
+        "xgboost": {
+            "n_estimators": 20,
+            "max_depth": 3,
+            "learning_rate": 0.3,
+            "subsample": 1.0,
+            "colsample_bytree": 1.0,
+        },
     },
     "batch": {"start": "2025-03-28", "days": 3},
 }
@@ -44,9 +50,8 @@ def run(args, cwd, env):
     return result.stdout
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    copy = tmp_path_factory.mktemp("project")
+def make_copy(copy: Path, changes: dict) -> dict:
+    """Copy the project into `copy` with `changes` applied to the weather params; return the environment."""
     for name in PROJECT_FILES:
         source, target = ROOT / name, copy / name
         if source.is_dir():
@@ -55,17 +60,26 @@ def project(tmp_path_factory):
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(source, target)
     params = yaml.safe_load((copy / "params.yaml").read_text())
-    deep_update(params["weather"], SMALL_PARAMS)
+    deep_update(params["weather"], changes)
     (copy / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = os.environ | {
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "DVC_NO_ANALYTICS": "1",
-        "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.org",
-        "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.org",
+        "GIT_AUTHOR_NAME": "test",
+        "GIT_AUTHOR_EMAIL": "test@example.org",
+        "GIT_COMMITTER_NAME": "test",
+        "GIT_COMMITTER_EMAIL": "test@example.org",
     }
     env.pop("WEATHER_DATABASE_URL", None)
     run(["git", "init", "-q"], copy, env)
     run(["dvc", "init", "-q"], copy, env)
+    return env
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    copy = tmp_path_factory.mktemp("project")
+    env = make_copy(copy, SMALL_PARAMS)
     run(["dvc", "repro", "--glob", "weather_*"], copy, env)
     return copy, env
 
@@ -105,3 +119,14 @@ def test_second_repro_is_a_no_op_and_one_param_reruns_only_its_stages(project):
     changed = json.loads(run(["dvc", "status", "--json"], copy, env))
     assert "weather_train_ml" in changed and "weather_batch" in changed
     assert not {"weather_download", "weather_clean", "weather_aggregate", "weather_train_stats"} & changed.keys()
+
+
+def test_a_bad_parameter_fails_the_stage_with_its_name_and_writes_nothing(tmp_path):
+    env = make_copy(tmp_path, {"download": {"exogenous": ["dew_point_2m", "sunshine_duration"]}})
+    result = subprocess.run(
+        ["dvc", "repro", "weather_download"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode != 0
+    assert "weather.download.exogenous" in result.stderr and "sunshine_duration" in result.stderr
+    assert not (tmp_path / "data/raw/weather/hourly.csv.gz").exists()
+    assert not list((tmp_path / "data").rglob("*.tmp"))
