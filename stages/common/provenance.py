@@ -42,10 +42,14 @@ def library_versions(names: tuple[str, ...] = ()) -> dict[str, str]:
     base = ("numpy", "pandas", "scikit-learn", "scipy")
     versions = {"python": platform.python_version()}
     for name in dict.fromkeys(base + names):
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "not installed"
+        versions[name] = "not installed"
+        # CPU-only builds are distributed under another name (xgboost-cpu, tensorflow-cpu).
+        for distribution in (name, f"{name}-cpu"):
+            try:
+                versions[name] = importlib.metadata.version(distribution)
+                break
+            except importlib.metadata.PackageNotFoundError:
+                continue
     return versions
 
 

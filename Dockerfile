@@ -1,0 +1,61 @@
+# syntax=docker/dockerfile:1
+# The weather prediction API: the FastAPI service, its runtime dependencies only (no TensorFlow, XGBoost,
+# DVC…) and the two artefacts it serves. Those are pipeline outputs, not files in git: build the image
+# AFTER `dvc repro` (or `dvc pull`) has produced data/db/weather.sqlite and models/weather/model_card.json.
+#
+#   docker build --build-arg APP_VERSION="$(git rev-parse HEAD)" -t weather-api .
+#   docker run --rm -p 8000:8000 weather-api        # then: curl http://127.0.0.1:8000/version
+#
+# Layers run from the least to the most often changed: base image, dependencies (requirements-api.txt),
+# the artefacts, the code, the version. Changing code or data never reinstalls dependencies.
+# More in docs/api.md.
+
+# --- 1. dependencies, in a virtual environment copied whole into the runtime stage ---------------------
+FROM python:3.11-slim-bookworm AS deps
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+RUN python -m venv /opt/venv
+COPY requirements-api.txt /tmp/requirements-api.txt
+RUN /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements-api.txt
+
+# --- 2. runtime: same base, no pip cache, no build leftovers, a non-root user ---------------------------
+FROM python:3.11-slim-bookworm AS runtime
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONPATH=/app \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    LOG_LEVEL=INFO \
+    MAX_PERIOD_DAYS=31
+RUN groupadd --system --gid 10001 api \
+    && useradd --system --uid 10001 --gid api --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin api
+WORKDIR /app
+COPY --from=deps /opt/venv /opt/venv
+
+# What the service serves, read-only: files stay owned by root, the service runs as `api` and opens the
+# SQLite file in read-only mode. WEATHER_DATABASE_URL (e.g. PostgreSQL) overrides the file at run time.
+COPY data/db/weather.sqlite data/db/weather.sqlite
+COPY models/weather/model_card.json models/weather/model_card.json
+
+# The code: the API and the part of the pipeline package it imports (the database layer and its migrations).
+COPY stages/__init__.py stages/__init__.py
+COPY stages/common/ stages/common/
+COPY stages/weather/__init__.py stages/weather/database.py stages/weather/
+COPY stages/weather/migrations/ stages/weather/migrations/
+COPY api/ api/
+
+# "0.0.0" unless CI passes the commit id; last, so a new commit rebuilds only this layer.
+ARG APP_VERSION=0.0.0
+ENV APP_VERSION=${APP_VERSION}
+LABEL org.opencontainers.image.title="weather-api" \
+      org.opencontainers.image.description="Stored day-ahead temperature forecasts over HTTP (FastAPI)" \
+      org.opencontainers.image.revision="${APP_VERSION}"
+
+# Numeric, so that runtimes (Kubernetes runAsNonRoot…) can verify it is not root.
+USER 10001:10001
+EXPOSE 8000
+# Healthy = /health answers status "ok" (database readable with predictions, model card found).
+# Python's standard library is enough: no curl in the image.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import json, sys, urllib.request; r = urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4); sys.exit(0 if json.load(r)['status'] == 'ok' else 1)"]
+# WEB_CONCURRENCY=N (read by uvicorn) runs N worker processes.
+CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000", "--no-server-header"]

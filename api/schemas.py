@@ -1,0 +1,227 @@
+"""Response models of the API: what /docs and /openapi.json document, with examples taken from a real run.
+
+Times are ISO 8601 in UTC ("Z"); temperatures are °C rounded to 0.01.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EXAMPLE_DATE = "2025-03-19"
+EXAMPLE_MODEL = {"model_id": 1, "model_name": "xgboost_lags_rolling_exog", "model_version": "20250318-70c4220771"}
+EXAMPLE_DATES = [f"2025-03-{day}" for day in range(19, 32)] + ["2025-04-01"]
+
+
+class Prediction(BaseModel):
+    target_time: dt.datetime = Field(description="Start of the 3-hour step (UTC); its value is the mean of 3 hours")
+    step: int = Field(ge=0, le=7, description="Step of the day: 0 = 00h-03h UTC … 7 = 21h-24h UTC")
+    predicted_temperature: float = Field(description="Predicted 2 m temperature, °C")
+    issue_time: dt.datetime = Field(description="When the forecast was made (UTC): 21h the day before")
+    location: str = Field(description="Where (the pipeline's weather.location.name)")
+    model_id: int = Field(description="The model's id in the database")
+    model_name: str
+    model_version: str
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "target_time": "2025-03-19T12:00:00Z",
+                    "step": 4,
+                    "predicted_temperature": 10.61,
+                    "issue_time": "2025-03-18T21:00:00Z",
+                    "location": "IJmuiden",
+                    **EXAMPLE_MODEL,
+                }
+            ]
+        }
+    )
+
+
+class DayPredictions(BaseModel):
+    date: dt.date = Field(description="The day asked for (UTC)")
+    count: int = Field(ge=1, description="Number of predictions (8 per model that forecast this day)")
+    predictions: list[Prediction] = Field(description="Ordered by target time, then model")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "date": EXAMPLE_DATE,
+                    "count": 8,
+                    "predictions": [
+                        {
+                            "target_time": f"{EXAMPLE_DATE}T{3 * step:02d}:00:00Z",
+                            "step": step,
+                            "predicted_temperature": value,
+                            "issue_time": "2025-03-18T21:00:00Z",
+                            "location": "IJmuiden",
+                            **EXAMPLE_MODEL,
+                        }
+                        for step, value in enumerate([2.6, 1.19, 1.95, 6.93, 10.61, 9.88, 7.06, 4.67])
+                    ],
+                }
+            ]
+        }
+    )
+
+
+class CombinedPoint(Prediction):
+    observed_temperature: float | None = Field(
+        description="Observed 3-hour mean temperature, °C; null when not observed (yet)"
+    )
+    error: float | None = Field(
+        description="predicted - observed, °C, from the unrounded values; null without an observation"
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "target_time": "2025-03-19T00:00:00Z",
+                    "step": 0,
+                    "predicted_temperature": 2.6,
+                    "issue_time": "2025-03-18T21:00:00Z",
+                    "location": "IJmuiden",
+                    **EXAMPLE_MODEL,
+                    "observed_temperature": 2.28,
+                    "error": 0.31,
+                }
+            ]
+        }
+    )
+
+
+class CombinedPredictions(BaseModel):
+    start: dt.date = Field(description="First day of the period (UTC), inclusive")
+    end: dt.date = Field(description="Last day of the period (UTC), inclusive")
+    count: int = Field(ge=1, description="Number of predictions in the period")
+    observed_count: int = Field(ge=0, description="How many of them have an observed value")
+    mae: float | None = Field(description="Mean absolute error over the observed points, °C")
+    rmse: float | None = Field(description="Root mean squared error over the observed points, °C")
+    items: list[CombinedPoint] = Field(description="Ordered by target time, then model")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "start": EXAMPLE_DATE,
+                    "end": EXAMPLE_DATE,
+                    "count": 8,
+                    "observed_count": 8,
+                    "mae": 1.87,
+                    "rmse": 2.42,
+                    "items": [
+                        {
+                            "target_time": f"{EXAMPLE_DATE}T00:00:00Z",
+                            "step": 0,
+                            "predicted_temperature": 2.6,
+                            "issue_time": "2025-03-18T21:00:00Z",
+                            "location": "IJmuiden",
+                            **EXAMPLE_MODEL,
+                            "observed_temperature": 2.28,
+                            "error": 0.31,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+
+class ModelSummary(BaseModel):
+    name: str
+    version: str
+    training_start: dt.datetime | None = None
+    training_end: dt.datetime | None = None
+    created_at: dt.datetime | None = None
+
+
+class DatabaseHealth(BaseModel):
+    available: bool = Field(description="The database answered and holds the prediction tables")
+    backend: str = Field(description="sqlite or postgresql")
+    detail: str | None = Field(default=None, description="What is wrong when it is not available")
+    prediction_days: int = Field(ge=0, description="Number of days with predictions")
+    first_date: dt.date | None = None
+    last_date: dt.date | None = None
+    latest_model: ModelSummary | None = Field(default=None, description="The most recently registered model")
+
+
+class ModelCardHealth(BaseModel):
+    found: bool = Field(description="The model card the batch stage wrote was read at start-up")
+    detail: str | None = None
+    name: str | None = None
+    version: str | None = None
+    created_at: str | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"] = Field(
+        description="ok: database and model card found and predictions stored; degraded: the process is alive "
+        "but something it serves is missing (data endpoints answer 503 when the database is the problem)"
+    )
+    version: str = Field(description="Same as GET /version")
+    database: DatabaseHealth
+    model_card: ModelCardHealth
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "ok",
+                    "version": "0.0.0",
+                    "database": {
+                        "available": True,
+                        "backend": "sqlite",
+                        "detail": None,
+                        "prediction_days": 14,
+                        "first_date": "2025-03-19",
+                        "last_date": "2025-04-01",
+                        "latest_model": {
+                            "name": "xgboost_lags_rolling_exog",
+                            "version": "20250318-70c4220771",
+                            "training_start": "2018-01-31T00:00:00Z",
+                            "training_end": "2025-03-18T21:00:00Z",
+                            "created_at": "2026-11-29T14:44:52Z",
+                        },
+                    },
+                    "model_card": {
+                        "found": True,
+                        "detail": None,
+                        "name": "xgboost_lags_rolling_exog",
+                        "version": "20250318-70c4220771",
+                        "created_at": "2026-11-29T14:44:50+00:00",
+                    },
+                }
+            ]
+        }
+    )
+
+
+class ErrorMessage(BaseModel):
+    detail: str = Field(description="What was wrong, in words")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"detail": "date: '2025-02-30' is not a calendar date (day is out of range for month)"}]
+        }
+    )
+
+
+class NotFoundMessage(ErrorMessage):
+    available_dates: list[dt.date] = Field(description="Every day that has predictions, oldest first")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "detail": "no predictions for 2025-05-01; predictions exist for 14 day(s) "
+                    "from 2025-03-19 to 2025-04-01 (see available_dates)",
+                    "available_dates": EXAMPLE_DATES,
+                }
+            ]
+        }
+    )

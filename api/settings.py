@@ -1,0 +1,98 @@
+"""Service settings, read once at start-up from environment variables (all optional).
+
+- `WEATHER_DATABASE_URL`: the prediction database; default params.yaml `weather.batch.database_url` when
+  params.yaml is there, else the SQLite file `data/db/weather.sqlite` (the Docker image ships no params.yaml).
+- `WEATHER_MODEL_CARD`: the deployed model's card, reported by `/health`; default `models/weather/model_card.json`.
+- `APP_VERSION`: what `GET /version` answers; default `0.0.0` (the image built by CI bakes in the commit id).
+- `LOG_LEVEL`: DEBUG, INFO, WARNING, ERROR or CRITICAL; default INFO.
+- `MAX_PERIOD_DAYS`: the longest period `/predictions/combined` accepts, in days; default 31.
+
+Relative paths are relative to the project root (the image's working directory), like the pipeline's.
+A malformed value stops the service at start-up with a message naming the variable: a misconfigured
+deployment fails loudly instead of serving with a silent fallback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from stages.common.paths import PARAMS_FILE, resolve
+from stages.weather.database import ENV_VAR, database_url
+
+DEFAULT_DATABASE_URL = "sqlite:///data/db/weather.sqlite"
+DEFAULT_MODEL_CARD = "models/weather/model_card.json"
+DEFAULT_VERSION = "0.0.0"
+DEFAULT_MAX_PERIOD_DAYS = 31
+MAX_PERIOD_LIMIT = 3660  # ten years: anything longer is a typo, not a setting
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value the service cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    model_card_path: Path
+    app_version: str = DEFAULT_VERSION
+    log_level: str = "INFO"
+    max_period_days: int = DEFAULT_MAX_PERIOD_DAYS
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        return cls(
+            database_url=_database_url(),
+            model_card_path=resolve(env.get("WEATHER_MODEL_CARD") or DEFAULT_MODEL_CARD),
+            app_version=(env.get("APP_VERSION") or "").strip() or DEFAULT_VERSION,
+            log_level=_log_level(env.get("LOG_LEVEL")),
+            max_period_days=_max_period_days(env.get("MAX_PERIOD_DAYS")),
+        )
+
+
+def _database_url() -> str:
+    """WEATHER_DATABASE_URL, else the params/SQLite default; relative SQLite paths anchored at the project root."""
+    default = DEFAULT_DATABASE_URL if os.environ.get(ENV_VAR) else _params_database_url()
+    try:
+        return database_url(default)
+    except Exception as error:  # sqlalchemy.exc.ArgumentError and friends: an unparsable URL
+        raise SettingsError(f"WEATHER_DATABASE_URL: not a database URL: {error}") from error
+
+
+def _params_database_url() -> str:
+    """params.yaml's weather.batch.database_url when the file is there (a checkout), else the built-in default.
+
+    The Docker image ships no params.yaml; its default is the same SQLite file.
+    """
+    if not PARAMS_FILE.is_file():
+        return DEFAULT_DATABASE_URL
+    from stages.common.params import load_params  # yaml only; imported lazily since the image may not need it
+
+    try:
+        value = load_params("weather").section("batch").get("database_url", DEFAULT_DATABASE_URL)
+    except Exception as error:  # a broken params.yaml must not hide behind a silent default
+        raise SettingsError(f"params.yaml weather.batch.database_url: {error}") from error
+    return str(value)
+
+
+def _log_level(value: str | None) -> str:
+    level = (value or "INFO").strip().upper()
+    if level not in LOG_LEVELS or not isinstance(logging.getLevelName(level), int):
+        raise SettingsError(f"LOG_LEVEL: must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    return level
+
+
+def _max_period_days(value: str | None) -> int:
+    if value is None or not value.strip():
+        return DEFAULT_MAX_PERIOD_DAYS
+    try:
+        days = int(value)
+    except ValueError:
+        raise SettingsError(f"MAX_PERIOD_DAYS: must be a whole number of days, got {value!r}") from None
+    if not 1 <= days <= MAX_PERIOD_LIMIT:
+        raise SettingsError(f"MAX_PERIOD_DAYS: must be between 1 and {MAX_PERIOD_LIMIT}, got {days}")
+    return days

@@ -1,0 +1,142 @@
+"""Read-only access to what the pipeline wrote: the prediction database and the model card.
+
+The service never writes. A SQLite file is opened read-only (`mode=ro`), so a missing file is reported
+as missing instead of being created empty, and nothing the API does can alter the pipeline's data.
+Every read goes through `PredictionStore`, which turns any database failure into `DatabaseUnavailable`
+(the data endpoints answer 503, `/health` reports it); the engine itself is opened once, at start-up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import sqlalchemy as sa
+
+from api.cache import AnswerCache, sqlite_generation, ttl_generation
+from stages.weather import database
+
+log = logging.getLogger("api.store")
+CONNECT_TIMEOUT_S = 5
+T = TypeVar("T")
+
+
+class DatabaseUnavailable(Exception):
+    """The database is missing, unreadable or has no prediction tables."""
+
+
+def open_engine(url: str) -> sa.Engine:
+    """An engine for reading; SQLite files are opened read-only and never created."""
+    parsed = sa.make_url(url)
+    path = _sqlite_path(parsed)
+    if path is None:
+        if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            # An unreachable server must not hang start-up or /health for minutes (the TCP default).
+            parsed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_S)})
+        return database.make_engine(parsed.render_as_string(hide_password=False))
+    readonly = parsed.set(database=f"file:{quote(str(path))}", query={"mode": "ro", "uri": "true"})
+    # Reads are short; let every worker thread hold a connection rather than queue for one.
+    # A local file cannot go stale like a server connection: no pre-ping round trip.
+    return sa.create_engine(readonly, pool_size=8, max_overflow=32)
+
+
+def _sqlite_path(url: sa.URL) -> Path | None:
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+@dataclass
+class DatabaseStatus:
+    backend: str
+    available: bool
+    detail: str | None = None
+    dates: list[dt.date] = field(default_factory=list)
+    latest_model: dict[str, Any] | None = None
+
+
+class PredictionStore:
+    """The prediction database behind the API; every method raises DatabaseUnavailable on failure.
+
+    `cache` holds answers built from it, emptied when the database changes (api/cache.py).
+    """
+
+    def __init__(self, url: str, cache_ttl_s: float = 5.0):
+        parsed = sa.make_url(url)
+        self.backend = parsed.get_backend_name()
+        self.sqlite_path = _sqlite_path(parsed)
+        self.description = parsed.render_as_string(hide_password=True)
+        self.engine = open_engine(url)
+        watch = sqlite_generation(self.sqlite_path) if self.sqlite_path else ttl_generation(cache_ttl_s)
+        self.cache = AnswerCache(self._guarded(watch))
+
+    def _guarded(self, generation: Callable[[], T]) -> Callable[[], T]:
+        def checked() -> T:
+            try:
+                return generation()
+            except FileNotFoundError:
+                raise DatabaseUnavailable(f"database file not found: {self.sqlite_path}") from None
+
+        return checked
+
+    def dates(self) -> list[dt.date]:
+        return self._read(database.available_prediction_dates)
+
+    def for_date(self, day: dt.date) -> list[dict[str, Any]]:
+        return self._read(database.predictions_for_date, day)
+
+    def combined(self, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+        return self._read(database.predictions_with_observations, start, end)
+
+    def latest_model(self) -> dict[str, Any] | None:
+        return self._read(database.latest_model)
+
+    def status(self) -> DatabaseStatus:
+        """Whether the database answers, and what it holds; never raises."""
+        try:
+            return DatabaseStatus(self.backend, True, None, self.dates(), self.latest_model())
+        except DatabaseUnavailable as error:
+            return DatabaseStatus(self.backend, False, str(error))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _read(self, query: Callable[..., T], *args: Any) -> T:
+        if self.sqlite_path is not None and not self.sqlite_path.is_file():
+            raise DatabaseUnavailable(f"database file not found: {self.sqlite_path}")
+        try:
+            return query(self.engine, *args)
+        except sa.exc.SQLAlchemyError as error:
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            raise DatabaseUnavailable(f"cannot read the database ({self.backend}): {reason}") from error
+
+
+@dataclass
+class ModelCard:
+    path: Path
+    content: dict[str, Any] | None
+    detail: str | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.content is not None
+
+
+def load_model_card(path: Path) -> ModelCard:
+    """The model card written by the batch stage, read once; a missing or broken card is reported, not fatal."""
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return ModelCard(path, None, f"model card not found: {path}")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        log.error("cannot read the model card %s", path, exc_info=True)
+        return ModelCard(path, None, f"cannot read the model card {path}: {error}")
+    if not isinstance(content, dict):
+        return ModelCard(path, None, f"model card {path}: expected a JSON object, got {type(content).__name__}")
+    return ModelCard(path, content)

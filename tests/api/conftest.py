@@ -1,0 +1,247 @@
+"""Fixtures for the API tests.
+
+* `prediction_db`: a real SQLite database built with the project's own code (migrations, register_model,
+  store_predictions, upsert_observations) — the same calls the batch stage makes.
+* `client`: FastAPI's TestClient over the app, lifespan included.
+* `base_url`: a real HTTP server. Locally, uvicorn started as a subprocess on 127.0.0.1 and a free port
+  over `prediction_db`; with `API_BASE_URL` set (CI), the server already running there — e.g. the Docker
+  image just pushed — and `EXPECTED_APP_VERSION` is what its `/version` must answer.
+
+Project modules are imported inside the fixtures that need them: the HTTP tests also run in a CI job that
+installs only pytest, httpx and schemathesis to test the image from outside.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.weather.postgres import postgres_url  # noqa: F401  (the session's PostgreSQL server, started on demand)
+
+ROOT = Path(__file__).resolve().parents[2]
+IMAGE_PYTHON = Path(__file__).with_name("image_python.py")
+LOCATION = "IJmuiden"
+# Model A forecasts 19-21 March, model B (registered later) 21 March too; observations cover 19-20 March.
+DAYS_A = ("2025-03-19", "2025-03-20", "2025-03-21")
+DAYS_B = ("2025-03-21",)
+OBSERVED_DAYS = ("2025-03-19", "2025-03-20")
+OFFSET_A = 0.123456  # predicted = 5 + step + offset: shows the API's rounding to 0.01
+OFFSET_B = -1.0
+
+
+def predicted_a(step: int) -> float:
+    return 5.0 + step + OFFSET_A
+
+
+def observed(day: str, step: int) -> float:
+    return (4.0 if day == "2025-03-19" else 6.0) + step
+
+
+def _predictions(days: tuple[str, ...], offset: float):
+    import pandas as pd
+
+    rows = []
+    for day in map(pd.Timestamp, days):
+        for step in range(8):
+            rows.append(
+                {
+                    "issue_time": day - pd.Timedelta(hours=3),
+                    "target_time": day + pd.Timedelta(hours=3 * step),
+                    "step": step,
+                    "predicted_temperature": 5.0 + step + offset,
+                    "explanatory": {"lag_8": 4.0 + step},
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _register(engine, database, name: str, version: str) -> int:
+    return database.register_model(
+        engine,
+        name=name,
+        version=version,
+        location=LOCATION,
+        training_start="2018-01-01",
+        training_end="2025-03-18 21:00",
+        parameters={"max_depth": 5},
+        metrics={"mae": 1.2},
+        artefact_path=f"models/weather/{name}.joblib",
+        library_versions={"python": "3.11"},
+        data_source="test (synthetic)",
+    )
+
+
+def build_database(path_or_url: Path | str, *, with_predictions: bool = True) -> str:
+    """A migrated database (a SQLite file path, or any URL) holding two models' predictions and observations."""
+    import pandas as pd
+
+    from stages.weather import database
+
+    url = path_or_url if isinstance(path_or_url, str) else f"sqlite:///{path_or_url}"
+    engine = database.make_engine(url)
+    try:
+        database.migrate(engine)
+        if with_predictions:
+            first = _register(engine, database, "xgboost_lags", "20250318-aaaa")
+            database.store_predictions(engine, first, _predictions(DAYS_A, OFFSET_A))
+            second = _register(engine, database, "sarima", "20250318-bbbb")
+            database.store_predictions(engine, second, _predictions(DAYS_B, OFFSET_B))
+            times = pd.date_range(OBSERVED_DAYS[0], periods=8 * len(OBSERVED_DAYS), freq="3h", name="time")
+            values = [observed(str(time.date()), time.hour // 3) for time in times]
+            frame = pd.DataFrame({"temperature_2m": values, "relative_humidity_2m": 80.0}, index=times)
+            database.upsert_observations(engine, frame, LOCATION, "3h")
+    finally:
+        engine.dispose()
+    return url
+
+
+def write_model_card(path: Path) -> Path:
+    card = {"name": "sarima", "version": "20250318-bbbb", "created_at": "2025-03-19T00:00:00+00:00"}
+    path.write_text(json.dumps(card), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def prediction_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("db") / "weather.sqlite"
+    build_database(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def model_card(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_model_card(tmp_path_factory.mktemp("card") / "model_card.json")
+
+
+@pytest.fixture
+def make_settings(prediction_db: Path, model_card: Path):
+    """Settings over the test database; keyword arguments override fields."""
+    from api.settings import Settings
+
+    def make(**changes) -> Settings:
+        fields = {
+            "database_url": f"sqlite:///{prediction_db}",
+            "model_card_path": model_card,
+            "app_version": "0.0.0",
+            "log_level": "INFO",
+            "max_period_days": 31,
+        }
+        return Settings(**(fields | changes))
+
+    return make
+
+
+@pytest.fixture
+def make_client(make_settings):
+    """Start the app (lifespan included) with settings overrides; closed at the end of the test."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    clients = []
+
+    def make(**changes) -> TestClient:
+        client = TestClient(create_app(make_settings(**changes)), raise_server_exceptions=False)
+        clients.append(client.__enter__())
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log_file: Path, timeout_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            if httpx.get(f"{url}/health", timeout=2.0).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"uvicorn did not answer within {timeout_s} s:\n{log_file.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real uvicorn process serving the test database, on 127.0.0.1 and a free port, with only the
+    packages of the API image importable."""
+    directory = tmp_path_factory.mktemp("live")
+    database = directory / "weather.sqlite"
+    build_database(database)
+    card = write_model_card(directory / "model_card.json")
+    env = {key: value for key, value in os.environ.items() if key != "APP_VERSION"}
+    env |= {"WEATHER_DATABASE_URL": f"sqlite:///{database}", "WEATHER_MODEL_CARD": str(card), "LOG_LEVEL": "INFO"}
+    log_file = directory / "uvicorn.log"
+    for _attempt in range(3):  # the port may be taken between choosing it and binding it: try another
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        # Only the image's packages importable (tests/api/image_python.py): the HTTP tests also prove
+        # that requirements-api.txt is enough to serve.
+        command = [sys.executable, str(IMAGE_PYTHON), "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1"]
+        command += ["--port", str(port)]
+        with open(log_file, "w") as log:
+            process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        if _wait_until_up(url, process, log_file):
+            break
+    else:
+        raise RuntimeError(f"uvicorn did not start:\n{log_file.read_text()}")
+    try:
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def base_url(request: pytest.FixtureRequest) -> str:
+    """API_BASE_URL when testing a running deployment (the image in CI), else the local uvicorn."""
+    external = os.environ.get("API_BASE_URL")
+    if external:
+        return external.rstrip("/")
+    return request.getfixturevalue("live_server")
+
+
+@pytest.fixture(scope="session")
+def expected_version() -> str:
+    return os.environ.get("EXPECTED_APP_VERSION") or "0.0.0"
+
+
+@pytest.fixture(scope="session")
+def http(base_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, timeout=10.0) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def openapi_schema(base_url: str):
+    """The service's OpenAPI schema, for schemathesis; requests go to the same base URL."""
+    import schemathesis
+
+    return schemathesis.openapi.from_url(f"{base_url}/openapi.json", wait_for_schema=15)

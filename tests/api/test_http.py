@@ -1,0 +1,88 @@
+"""The API over real HTTP: a uvicorn process on 127.0.0.1 (local), or any running deployment given by
+API_BASE_URL — CI points it at the Docker image it just pushed, with EXPECTED_APP_VERSION = the commit id.
+
+Against a deployment the data are not the test database's, so these tests find the stored days through
+the API itself and check shapes and consistency rather than values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+import pytest
+
+
+@pytest.fixture(scope="module")
+def stored_days(http: httpx.Client) -> list[str]:
+    response = http.get("/predictions/1900-01-01")  # nobody forecast that day: the 404 lists the days
+    assert response.status_code == 404
+    days = response.json()["available_dates"]
+    assert days, "the service holds no predictions"
+    return days
+
+
+def test_version_is_the_expected_string(http: httpx.Client, expected_version: str) -> None:
+    response = http.get("/version")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == expected_version
+
+
+def test_health_is_ok(http: httpx.Client, expected_version: str) -> None:
+    body = http.get("/health").json()
+    assert body["status"] == "ok", body
+    assert body["version"] == expected_version
+    assert body["database"]["available"] and body["database"]["prediction_days"] >= 1
+    assert body["model_card"]["found"]
+
+
+def test_predictions_for_a_stored_day(http: httpx.Client, stored_days: list[str]) -> None:
+    day = stored_days[0]
+    response = http.get(f"/predictions/{day}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["date"] == day and body["count"] == len(body["predictions"])
+    assert body["count"] % 8 == 0  # 8 three-hour steps per model
+    for item in body["predictions"]:
+        target = dt.datetime.fromisoformat(item["target_time"])
+        assert target.date().isoformat() == day and target.utcoffset() == dt.timedelta(0)
+        assert item["step"] == target.hour // 3 and target.hour % 3 == 0
+        assert dt.datetime.fromisoformat(item["issue_time"]) < target
+        assert isinstance(item["predicted_temperature"], float)
+        assert -60 < item["predicted_temperature"] < 60
+
+
+def test_combined_agrees_with_the_days(http: httpx.Client, stored_days: list[str]) -> None:
+    start, end = stored_days[0], stored_days[min(1, len(stored_days) - 1)]
+    body = http.get("/predictions/combined", params={"start": start, "end": end}).json()
+    per_day = sum(http.get(f"/predictions/{day}").json()["count"] for day in {start, end})
+    assert body["count"] == per_day == len(body["items"])
+    observed = [item for item in body["items"] if item["observed_temperature"] is not None]
+    assert body["observed_count"] == len(observed)
+    for item in observed:
+        assert item["error"] == pytest.approx(item["predicted_temperature"] - item["observed_temperature"], abs=0.011)
+    if observed:
+        assert body["mae"] <= body["rmse"] + 0.01
+
+
+def test_bad_input_is_a_4xx_with_a_message(http: httpx.Client, stored_days: list[str]) -> None:
+    for path, status, text in [
+        ("/predictions/2025-02-30", 422, "not a calendar date"),
+        ("/predictions/30-01-2025", 422, "not a date in YYYY-MM-DD form"),
+        (f"/predictions/combined?start={stored_days[-1]}&end=1999-01-01", 422, "is before start"),
+        ("/predictions/combined?start=1900-01-01&end=2200-12-31", 422, "the longest accepted period is"),
+        ("/predictions/combined?start=2025-01-01", 422, "end: required"),
+        ("/predictions/2199-01-01", 404, "no predictions for 2199-01-01"),
+    ]:
+        response = http.get(path)
+        assert response.status_code == status, (path, response.text)
+        assert text in response.json()["detail"], (path, response.text)
+
+
+def test_openapi_and_docs_are_served(http: httpx.Client) -> None:
+    schema = http.get("/openapi.json").json()
+    assert {"/predictions/{date}", "/predictions/combined", "/version", "/health"} <= set(schema["paths"])
+    assert http.get("/docs").status_code == 200
+    assert http.get("/no/such/route").status_code == 404
+    assert http.post("/version").status_code == 405
