@@ -285,6 +285,25 @@ class Context:
         return f"{names[key]} ({key})"
 
 
+@dataclass
+class Analysis:
+    """Every result of the analysis, shared by the figures, the metrics file and the report text."""
+
+    series: pd.Series
+    daily: pd.Series
+    trend: Trend
+    amplitudes: dict[str, float]
+    profile: pd.DataFrame
+    by_month: pd.DataFrame
+    by_day: pd.DataFrame
+    stl: DecomposeResult
+    recent: DecomposeResult
+    anomalies: pd.DataFrame
+    resid_stats: dict[str, float]
+    acfs: dict[str, np.ndarray]
+    correlations: pd.DataFrame
+
+
 def _fmt_date(value: Any) -> str:
     return pd.Timestamp(value).strftime("%Y-%m-%d")
 
@@ -685,39 +704,23 @@ def run_eda(
     for stale in figure_dir.glob("*.png"):
         if stale.name not in written:  # e.g. correlations.png from a run that had exogenous variables
             stale.unlink()
-    metrics = _metrics(
-        series,
-        daily,
-        trend,
-        amplitudes,
-        by_month,
-        stl,
-        recent,
-        anomalies,
-        resid_stats,
-        acfs,
-        correlations,
-        settings,
-        ctx,
+    analysis = Analysis(
+        series=series,
+        daily=daily,
+        trend=trend,
+        amplitudes=amplitudes,
+        profile=profile,
+        by_month=by_month,
+        by_day=by_day,
+        stl=stl,
+        recent=recent,
+        anomalies=anomalies,
+        resid_stats=resid_stats,
+        acfs=acfs,
+        correlations=correlations,
     )
-    sections = _sections(
-        series,
-        daily,
-        trend,
-        amplitudes,
-        profile,
-        by_month,
-        stl,
-        recent,
-        anomalies,
-        resid_stats,
-        acfs,
-        correlations,
-        settings,
-        figures,
-        metrics,
-        ctx,
-    )
+    metrics = _metrics(analysis, settings, ctx)
+    sections = _sections(analysis, settings, figures, metrics, ctx)
     title = f"Exploratory analysis — 3-hour temperature, {location} ({kind})"
     render_report(html_path, title, provenance_block(summary, frame, len(day_matrix(series)), location), sections)
     write_json(json_path, metrics)
@@ -739,9 +742,21 @@ def _annual_means(daily: pd.Series) -> pd.Series:
     return means[counts >= 360]
 
 
-def _metrics(
-    series, daily, trend, amplitudes, by_month, stl, recent, anomalies, resid_stats, acfs, correlations, settings, ctx
-) -> dict[str, Any]:
+def _metrics(analysis: Analysis, settings: EdaSettings, ctx: Context) -> dict[str, Any]:
+    series, daily, trend, amplitudes, by_month, stl, recent, anomalies, resid_stats, acfs, correlations = (
+        analysis.series,
+        analysis.daily,
+        analysis.trend,
+        analysis.amplitudes,
+        analysis.by_month,
+        analysis.stl,
+        analysis.recent,
+        analysis.anomalies,
+        analysis.resid_stats,
+        analysis.acfs,
+        analysis.correlations,
+    )
+
     def r(value: float, digits: int = 4) -> float:
         return round(float(value), digits)
 
@@ -800,23 +815,20 @@ def _metrics(
 
 
 def _sections(
-    series,
-    daily,
-    trend,
-    amplitudes,
-    profile,
-    by_month,
-    stl,
-    recent,
-    anomalies,
-    resid_stats,
-    acfs,
-    correlations,
-    settings,
-    figures,
-    metrics,
-    ctx,
+    analysis: Analysis, settings: EdaSettings, figures: dict[str, Figure], metrics: dict[str, Any], ctx: Context
 ) -> list[Section]:
+    series, daily, trend, amplitudes, profile, by_month, stl, anomalies, resid_stats, correlations = (
+        analysis.series,
+        analysis.daily,
+        analysis.trend,
+        analysis.amplitudes,
+        analysis.profile,
+        analysis.by_month,
+        analysis.stl,
+        analysis.anomalies,
+        analysis.resid_stats,
+        analysis.correlations,
+    )
     years = (daily.index[-1] - daily.index[0]).days / DAYS_PER_YEAR
     annual = _annual_means(daily)
     anomaly_sd = trend.residual_std
