@@ -1,20 +1,15 @@
 """A tiny end-to-end `dvc repro` of the weather stages on a temporary copy of the project."""
 
 import json
-import os
-import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from stages.common.paths import ROOT
+from tests.dvc_project import copy_project, run, set_params
 
 pytestmark = pytest.mark.slow
-PROJECT_FILES = ["stages", "params.yaml", "dvc.yaml", "alembic.ini", "data/external/weather"]
+FINAL_STAGES = ["weather_monitor", "weather_eda"]  # every weather stage is one of these or upstream of them
 
 SMALL_PARAMS = {
     "download": {"start": "2024-01-01", "end": "2025-04-04"},
@@ -36,44 +31,8 @@ SMALL_PARAMS = {
 }
 
 
-def deep_update(base: dict, changes: dict) -> None:
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            deep_update(base[key], value)
-        else:
-            base[key] = value
-
-
-def run(args, cwd, env):
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result.stdout
-
-
 def make_copy(copy: Path, changes: dict) -> dict:
-    """Copy the project into `copy` with `changes` applied to the weather params; return the environment."""
-    for name in PROJECT_FILES:
-        source, target = ROOT / name, copy / name
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, target)
-    params = yaml.safe_load((copy / "params.yaml").read_text())
-    deep_update(params["weather"], changes)
-    (copy / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    env = os.environ | {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "DVC_NO_ANALYTICS": "1",
-        "GIT_AUTHOR_NAME": "test",
-        "GIT_AUTHOR_EMAIL": "test@example.org",
-        "GIT_COMMITTER_NAME": "test",
-        "GIT_COMMITTER_EMAIL": "test@example.org",
-    }
-    env.pop("WEATHER_DATABASE_URL", None)
-    run(["git", "init", "-q"], copy, env)
-    run(["dvc", "init", "-q"], copy, env)
-    return env
+    return copy_project(copy, ["alembic.ini", "data/external/weather"], "weather", changes)
 
 
 @pytest.fixture(scope="module")
@@ -112,20 +71,16 @@ def test_repro_fills_the_database_and_reports(project):
 
 def test_second_repro_is_a_no_op_and_one_param_reruns_only_its_stages(project):
     copy, env = project
-    assert "up to date" in run(["dvc", "status"], copy, env).lower()
-    params = yaml.safe_load((copy / "params.yaml").read_text())
-    params["weather"]["ml"]["ridge"]["alpha"] = 3.0
-    (copy / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    changed = json.loads(run(["dvc", "status", "--json"], copy, env))
+    assert "up to date" in run(["dvc", "status", "--with-deps", *FINAL_STAGES], copy, env).stdout.lower()
+    set_params(copy, "weather", {"ml": {"ridge": {"alpha": 3.0}}})
+    changed = json.loads(run(["dvc", "status", "--json", "--with-deps", *FINAL_STAGES], copy, env).stdout)
     assert "weather_train_ml" in changed and "weather_batch" in changed
     assert not {"weather_download", "weather_clean", "weather_aggregate", "weather_train_stats"} & changed.keys()
 
 
 def test_a_bad_parameter_fails_the_stage_with_its_name_and_writes_nothing(tmp_path):
     env = make_copy(tmp_path, {"download": {"exogenous": ["dew_point_2m", "sunshine_duration"]}})
-    result = subprocess.run(
-        ["dvc", "repro", "weather_download"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
-    )
+    result = run(["dvc", "repro", "weather_download"], tmp_path, env, check=False)
     assert result.returncode != 0
     assert "weather.download.exogenous" in result.stderr and "sunshine_duration" in result.stderr
     assert not (tmp_path / "data/raw/weather/hourly.csv.gz").exists()
