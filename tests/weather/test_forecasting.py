@@ -125,8 +125,9 @@ def test_a_warmer_yesterday_gives_a_warmer_forecast(regressor):
     series = pd.Series(np.repeat(daily, 8) + 3 * np.sin(2 * np.pi * (index.hour - 9) / 24), index=index)
     target = day_matrix(series)
     features = build_features(target, {}, "lags").dropna()
-    params = Params({regressor: {"ridge": {"alpha": 1.0}, "xgboost": {"n_estimators": 50, "max_depth": 3}}[regressor]},
-                    "weather.ml")
+    params = Params(
+        {regressor: {"ridge": {"alpha": 1.0}, "xgboost": {"n_estimators": 50, "max_depth": 3}}[regressor]}, "weather.ml"
+    )
     model = make_regressor(regressor, params, seed=0)
     model.fit(features.to_numpy(), target.loc[features.index].to_numpy())
     row = features.iloc[[-1]].copy()
