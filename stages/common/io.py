@@ -7,6 +7,7 @@ later stage (or `dvc repro`) could mistake for a finished one.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import os
 import tempfile
@@ -61,8 +62,15 @@ def read_json(path: str | Path) -> Any:
 
 
 def write_csv(path: str | Path, frame: pd.DataFrame, **kwargs: Any) -> None:
-    """Write a CSV (gzip-compressed when the name ends in .gz) atomically."""
+    """Write a CSV (gzip-compressed when the name ends in .gz) atomically.
+
+    The gzip header carries no file name and no time, so the same frame always gives the
+    same bytes and DVC does not rerun downstream stages for nothing.
+    """
     path = Path(path)
-    compression = {"method": "gzip", "mtime": 0} if path.suffix == ".gz" else None
     with atomic_path(path) as tmp:
-        frame.to_csv(tmp, compression=compression, **kwargs)
+        if path.suffix == ".gz":
+            with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as compressed:
+                compressed.write(frame.to_csv(**kwargs).encode("utf-8"))
+        else:
+            frame.to_csv(tmp, **kwargs)

@@ -1,0 +1,230 @@
+"""Stage `credit_train`: tune every model by cross-validation on the training split, compare the
+class-imbalance strategies, choose each model's decision threshold on its out-of-fold predictions,
+then refit each model on the whole training split.
+
+Nothing here reads the test split. Outputs: one fitted pipeline per model (raw application fields in,
+probability of default out), the out-of-fold probabilities, and a summary with the search history.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
+
+from stages.common.errors import ParamError
+from stages.common.io import atomic_path, write_csv, write_json
+from stages.common.logs import get_logger
+from stages.common.params import Params, load_params
+from stages.common.provenance import library_versions
+from stages.common.stage import run_stage
+from stages.credit.cost import CostWeights, auc, best_threshold, cost_weights
+from stages.credit.data import features_and_target, read_frame
+from stages.credit.features import logged_columns, make_feature_pipeline
+from stages.credit.models import FAMILIES, MODELS, PREPROCESSING, STRATEGIES, make_classifier, parse_space
+from stages.credit.paths import CANDIDATES, OOF_PREDICTIONS, TRAIN, TRAIN_SUMMARY
+from stages.credit.schema import FEATURE_NAMES, ID, TARGET
+from stages.credit.tuning import CVResult, Fold, cross_validate, encode_folds, random_search, stratified_splits
+
+log = get_logger("credit.train")
+
+
+@dataclass
+class Settings:
+    """Everything credit_train reads from params.yaml, checked once."""
+
+    models: list[str]
+    seed: int
+    folds: int
+    n_jobs: int
+    features: dict[str, float]
+    excluded: tuple[str, ...]
+    weights: CostWeights
+    threshold_steps: int
+    default_strategy: str
+    compared: list[str]
+    compare_models: list[str]
+    ratio: float
+    select_by: str
+    searches: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def read_settings(credit: Params) -> Settings:
+    train = credit.section("train")
+    models = train.string_list("models")
+    for name in models:
+        if name not in MODELS:
+            raise ParamError(train.name("models"), f"unknown model {name!r}; expected some of {MODELS}")
+    if "dummy" not in models:
+        raise ParamError(train.name("models"), "the dummy baseline is required (costs are compared to it)")
+    imbalance = train.section("imbalance")
+    compared = imbalance.string_list("compare")
+    for strategy in compared:
+        if strategy not in STRATEGIES:
+            raise ParamError(imbalance.name("compare"), f"unknown strategy {strategy!r}; expected some of {STRATEGIES}")
+    features = credit.section("features")
+    excluded = tuple(features.string_list("excluded"))
+    unknown = [name for name in excluded if name not in FEATURE_NAMES]
+    if unknown:
+        raise ParamError(features.name("excluded"), f"not application fields: {unknown}")
+    searches = {}
+    for name in models:
+        if name == "dummy":
+            continue
+        spec = train.section("search").section(name)
+        searches[name] = {
+            "space": parse_space(spec.name("space"), spec.get("space", {}, type_=dict)),
+            "n_iter": spec.integer("n_iter", minimum=1),
+            "fixed": spec.get("fixed", {}, type_=dict),
+        }
+    weights, steps = cost_weights(credit)
+    return Settings(
+        models=models,
+        seed=train.integer("seed"),
+        folds=train.integer("cv_folds", minimum=2),
+        n_jobs=train.integer("n_jobs", minimum=1),
+        features={
+            "onehot_max_levels": features.integer("onehot_max_levels", minimum=1),
+            "onehot_min_frequency": features.integer("onehot_min_frequency", minimum=1),
+            "log_skew_threshold": features.number("log_skew_threshold", minimum=0),
+            "target_encoding_smooth": features.number("target_encoding_smooth", minimum=0),
+        },
+        excluded=excluded,
+        weights=weights,
+        threshold_steps=steps,
+        default_strategy=imbalance.choice("default", STRATEGIES),
+        compared=compared,
+        compare_models=imbalance.string_list("compare_models"),
+        ratio=imbalance.number("ratio", minimum=0.05),
+        select_by=imbalance.choice("select_by", ("business_cost", "auc")),
+        searches=searches,
+    )
+
+
+def tune(name: str, folds: list[Fold], y: np.ndarray, settings: Settings) -> tuple[CVResult, list, list]:
+    """The model's best configuration: searched with the default imbalance strategy, then the strategies compared.
+
+    Returns the chosen result (parameters, strategy, out-of-fold probabilities), the search history and
+    the rows of the imbalance comparison.
+    """
+    if name == "dummy":
+        return cross_validate(name, {}, "none", settings.ratio, folds, y, settings.seed, settings.n_jobs), [], []
+    search = settings.searches[name]
+    found = random_search(
+        name,
+        search["space"],
+        search["n_iter"],
+        search["fixed"],
+        settings.default_strategy,
+        settings.ratio,
+        folds,
+        y,
+        settings.seed,
+        settings.n_jobs,
+    )
+    best = found.best
+    log.info("%s: best CV AUC %.4f ± %.4f with %s", name, best.auc_mean, best.auc_std, best.params)
+    if name not in settings.compare_models:
+        return best, found.history, []
+    results = {settings.default_strategy: best} | {
+        strategy: cross_validate(name, best.params, strategy, settings.ratio, folds, y, settings.seed, settings.n_jobs)
+        for strategy in settings.compared
+        if strategy != settings.default_strategy
+    }
+    rows = []
+    for strategy, result in results.items():
+        threshold, cost = best_threshold(y, result.oof, settings.weights, settings.threshold_steps)
+        rows.append(
+            {
+                "model": name,
+                "strategy": strategy,
+                "auc_cv": result.auc_mean,
+                "auc_cv_std": result.auc_std,
+                "business_cost_oof": cost,
+                "threshold": threshold,
+                "seconds": round(result.seconds, 2),
+            }
+        )
+        log.info("%s / %s: CV AUC %.4f, OOF cost %.4f", name, strategy, result.auc_mean, cost)
+    if settings.select_by == "auc":
+        chosen = max(rows, key=lambda row: row["auc_cv"])
+    else:
+        chosen = min(rows, key=lambda row: row["business_cost_oof"])
+    return results[chosen["strategy"]], found.history, rows
+
+
+def fit_final(name: str, result: CVResult, X: pd.DataFrame, y: np.ndarray, settings: Settings) -> Pipeline:
+    """The chosen configuration refitted on the whole training split: raw application fields in."""
+    encoder = make_feature_pipeline(PREPROCESSING[name], settings.excluded, settings.features, settings.seed)
+    classifier = make_classifier(name, result.params, result.strategy, settings.ratio, settings.seed)
+    started = time.perf_counter()
+    pipeline = Pipeline([*encoder.steps, ("model", classifier)]).fit(X, y)
+    log.info("%s refitted on %d rows in %.1f s", name, len(y), time.perf_counter() - started)
+    return pipeline
+
+
+def describe(name: str, result: CVResult, pipeline: Pipeline, X: pd.DataFrame, y: np.ndarray, settings: Settings):
+    threshold, oof_cost = best_threshold(y, result.oof, settings.weights, settings.threshold_steps)
+    auc_train = auc(y, pipeline.predict_proba(X)[:, 1])
+    log.info("%s: threshold %.3f (OOF cost %.4f), train AUC %.4f", name, threshold, oof_cost, auc_train)
+    return {
+        "family": FAMILIES[name],
+        "preprocessing": PREPROCESSING[name],
+        "params": result.params,
+        "imbalance": result.strategy,
+        "auc_cv": result.auc_mean,
+        "auc_cv_std": result.auc_std,
+        "auc_cv_folds": result.fold_aucs,
+        "auc_oof_pooled": auc(y, result.oof),
+        "auc_train": auc_train,
+        "threshold": threshold,
+        "business_cost_oof": oof_cost,
+        "n_features_encoded": int(len(pipeline[:-1].get_feature_names_out())),
+        "logged_columns": logged_columns(pipeline[:-1]),
+    }
+
+
+def main() -> None:
+    settings = read_settings(load_params("credit"))
+    X, y = features_and_target(read_frame(TRAIN))
+    splits = stratified_splits(y, settings.folds, settings.seed)
+    summary: dict = {"models": {}, "imbalance": [], "search_history": {}}
+    oof = pd.DataFrame({ID: X[ID].to_numpy(), TARGET: y})
+    started = time.perf_counter()
+    with threadpool_limits(1):  # parallelism is over folds; nested BLAS threads would only compete
+        encoded = {
+            kind: encode_folds(X, y, splits, kind, settings.excluded, settings.features, settings.seed)
+            for kind in sorted({PREPROCESSING[name] for name in settings.models})
+        }
+        log.info("encoded %d folds × %d encoders in %.1f s", len(splits), len(encoded), time.perf_counter() - started)
+        for name in settings.models:
+            chosen, history, imbalance_rows = tune(name, encoded[PREPROCESSING[name]], y, settings)
+            pipeline = fit_final(name, chosen, X, y, settings)
+            with atomic_path(CANDIDATES / f"{name}.joblib") as tmp:
+                joblib.dump(pipeline, tmp)
+            oof[name] = chosen.oof
+            summary["models"][name] = describe(name, chosen, pipeline, X, y, settings)
+            summary["search_history"][name] = history
+            summary["imbalance"].extend(imbalance_rows)
+    summary |= {
+        "rows": len(y),
+        "default_rate": float(y.mean()),
+        "cv_folds": len(splits),
+        "seed": settings.seed,
+        "excluded_features": list(settings.excluded),
+        "cost_weights": {"fn": settings.weights.fn, "fp": settings.weights.fp},
+        "seconds": round(time.perf_counter() - started, 1),
+        "library_versions": library_versions(("xgboost", "joblib")),
+    }
+    write_csv(OOF_PREDICTIONS, oof, index=False, float_format="%.6f")
+    write_json(TRAIN_SUMMARY, summary)
+
+
+if __name__ == "__main__":
+    run_stage(main, "credit.train")
