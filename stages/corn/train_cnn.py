@@ -1,0 +1,136 @@
+"""Stage corn_train_cnn: our own CNN, 3 classes then 4, across optimizers and dropout/batch-norm rates.
+
+Every experiment in `corn.train.experiments` is trained with the same protocol (augmentation,
+class weights when classes are unbalanced, early stopping on validation loss with the best
+weights restored) and scored on the test split. Outputs: one `.keras` model per experiment,
+`models/corn/cnn_results.json` (config, history, test scores) and the test probabilities.
+"""
+
+from __future__ import annotations
+
+from stages.common.errors import ParamError
+from stages.common.io import write_json
+from stages.common.logs import get_logger
+from stages.common.params import Params, load_params
+from stages.common.provenance import library_versions, utc_now
+from stages.common.stage import run_stage
+from stages.corn.data import MODELS, PREDICTIONS_DIR, SPLIT_FILES, configure_tensorflow, load_split
+from stages.corn.models import OPTIMIZERS, CnnConfig, build_cnn, make_augmentation, make_optimizer
+from stages.corn.training import (
+    FitSettings,
+    classes_for,
+    log_outcome,
+    make_problem,
+    save_model,
+    save_predictions,
+    train_and_score,
+)
+
+log = get_logger("corn.train_cnn")
+CNN_MODELS = MODELS / "cnn"
+CNN_RESULTS = MODELS / "cnn_results.json"
+CNN_PREDICTIONS = PREDICTIONS_DIR / "cnn.npz"
+LIBRARIES = ("tensorflow-cpu", "keras")
+
+
+def parse_experiment(raw: Params) -> dict:
+    name = raw.get("name", type_=str)
+    if not name.replace("_", "").isalnum():
+        raise ParamError(raw.name("name"), f"use letters, digits and underscores only, got {name!r}")
+    return {
+        "name": name,
+        "n_classes": raw.choice("classes", [3, 4]),
+        "optimizer": raw.choice("optimizer", list(OPTIMIZERS)),
+        "dropout": raw.number("dropout", minimum=0.0, maximum=0.9),
+        "batchnorm": raw.get("batchnorm", type_=bool),
+        "augment": raw.get("augment", type_=bool),
+    }
+
+
+def parse_experiments(train: Params) -> list[dict]:
+    raw = train.get("experiments", type_=list)
+    experiments = [parse_experiment(Params(item, f"{train.name('experiments')}[{i}]")) for i, item in enumerate(raw)]
+    names = [e["name"] for e in experiments]
+    if len(set(names)) != len(names):
+        raise ParamError(train.name("experiments"), f"experiment names must be unique: {names}")
+    if not experiments:
+        raise ParamError(train.name("experiments"), "at least one experiment is needed")
+    return experiments
+
+
+def main() -> None:
+    params = load_params("corn")
+    seed = params.integer("seed")
+    configure_tensorflow(params.integer("threads", minimum=1), seed)
+    train = params.section("train")
+    settings = FitSettings.from_params(train, seed)
+    experiments = parse_experiments(train)
+    learning_rates = train.section("learning_rates")
+    augmentation = train.section("augmentation")
+    cnn = train.section("cnn")
+    three = train.string_list("three_classes")
+    if len(three) != 3:
+        raise ParamError(train.name("three_classes"), f"expected 3 class folder names, got {three}")
+    splits = {split: load_split(path) for split, path in SPLIT_FILES.items()}
+    image_size = int(splits["train"].images.shape[1])
+
+    problems, outcomes, results = {}, {}, {}
+    for experiment in experiments:
+        name = experiment["name"]
+        configure_tensorflow(params.integer("threads"), seed)  # every experiment starts from the same seeds
+        problem = make_problem(splits, classes_for(experiment["n_classes"], three))
+        config = CnnConfig(
+            filters=tuple(cnn.get("filters", type_=list)),
+            dense_units=cnn.integer("dense_units", minimum=1),
+            dropout=experiment["dropout"],
+            batchnorm=experiment["batchnorm"],
+        )
+        model = build_cnn(image_size, problem.n_classes, config, name=name)
+        augment = (
+            make_augmentation(
+                augmentation.get("flip", type_=bool),
+                augmentation.number("rotation", minimum=0, maximum=0.5),
+                augmentation.number("zoom", minimum=0, maximum=0.5),
+                augmentation.number("contrast", minimum=0, maximum=0.9),
+                seed,
+            )
+            if experiment["augment"]
+            else None
+        )
+        learning_rate = learning_rates.number(experiment["optimizer"], minimum=0)
+        optimizer = make_optimizer(experiment["optimizer"], learning_rate, train.number("momentum", minimum=0))
+        outcome = train_and_score(model, optimizer, problem, settings, augment)
+        log_outcome(name, outcome)
+        save_model(model, CNN_MODELS / name)
+        problems[name], outcomes[name] = problem, outcome
+        results[name] = {
+            **experiment,
+            "family": "own_cnn",
+            "pretrained": False,
+            "classes": problem.class_names,
+            "learning_rate": learning_rate,
+            "filters": list(config.filters),
+            "parameters": int(model.count_params()),
+            "train_images": len(problem.train),
+            "test": {"accuracy": outcome.test_accuracy, "loss": outcome.test_loss},
+            "epochs_run": outcome.epochs_run,
+            "best_epoch": outcome.best_epoch,
+            "seconds": round(outcome.seconds, 1),
+            "history": outcome.history,
+            "model_path": f"models/corn/cnn/{name}.keras",
+        }
+    save_predictions(CNN_PREDICTIONS, problems, outcomes)
+    write_json(
+        CNN_RESULTS,
+        {
+            "experiments": results,
+            "image_size": image_size,
+            "settings": settings.__dict__,
+            "library_versions": library_versions(LIBRARIES),
+            "created": utc_now(),
+        },
+    )
+
+
+if __name__ == "__main__":
+    run_stage(main, "corn.train_cnn")

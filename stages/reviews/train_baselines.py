@@ -1,0 +1,96 @@
+"""Stage: bag-of-words and TF-IDF baselines, every feature set × classifier, tuned on validation.
+
+Writes the validation and test scores of every model (data/processed/reviews/predictions/baselines.csv.gz),
+their configurations (models/reviews/baselines.json) and the primary data set's best baseline, chosen on
+validation accuracy (models/reviews/baseline_best.joblib).
+"""
+
+from __future__ import annotations
+
+import joblib
+import pandas as pd
+
+from stages.common.io import atomic_path, read_json, write_json
+from stages.common.logs import get_logger
+from stages.common.params import Params, load_params
+from stages.common.progress import progress
+from stages.common.provenance import library_versions, utc_now
+from stages.common.stage import run_stage
+from stages.reviews.classical import CLASSIFIERS, HYPERPARAMETER, FeatureSpec, fit_tuned, positive_score
+from stages.reviews.data import (
+    BASELINE_MODEL,
+    BASELINE_PREDICTIONS,
+    BASELINE_SUMMARY,
+    INTERIM_SOURCE,
+    LABEL,
+    processed_split,
+    read_reviews,
+)
+from stages.reviews.predictions import prediction_rows, write_predictions
+
+log = get_logger("reviews.train_baselines")
+
+
+def feature_specs(settings: Params) -> list[FeatureSpec]:
+    features = settings.section("features")
+    return [FeatureSpec.from_params(name, features.section(name)) for name in features.as_dict()]
+
+
+def train_dataset(dataset: str, settings: Params, seed: int):
+    """Every baseline on one data set: (predictions, summaries, fitted models by name)."""
+    splits = {split: read_reviews(processed_split(dataset, split)) for split in ("train", "validation", "test")}
+    classifiers = settings.string_list("classifiers")
+    for name in classifiers:
+        if name not in CLASSIFIERS:
+            settings.choice("classifiers", CLASSIFIERS, name)
+    candidates = {name: settings.get(HYPERPARAMETER[name][1], type_=list) for name in classifiers}
+    predictions, summaries, models = [], {}, {}
+    for spec in progress(feature_specs(settings), f"baselines {dataset}"):
+        for classifier, (model, summary) in fit_tuned(
+            spec, candidates, splits["train"], splits["validation"], seed
+        ).items():
+            name = f"{spec.name}_{classifier}"
+            for split in ("validation", "test"):
+                frame = splits[split]
+                scores = positive_score(model, frame[spec.input])
+                predicted = model.predict(frame[spec.input])
+                predictions.append(prediction_rows(dataset, name, split, frame[LABEL], scores, predicted))
+            summaries[name] = summary
+            models[name] = model
+            log.info("%s %s: validation accuracy %.3f", dataset, name, summary["validation_accuracy"])
+    return predictions, summaries, models
+
+
+def best_on_validation(summaries: dict[str, dict]) -> str:
+    """Highest validation accuracy; ties go to the model listed first (the simpler feature set)."""
+    return max(summaries, key=lambda name: summaries[name]["validation_accuracy"])
+
+
+def main() -> None:
+    reviews = load_params("reviews")
+    settings = reviews.section("baselines")
+    seed = reviews.integer("seed")
+    source = read_json(INTERIM_SOURCE)
+    primary = source["primary"]
+    predictions, summary = [], {"trained_at": utc_now(), "seed": seed, "datasets": {}, "best": {}}
+    for dataset in source["datasets"]:
+        rows, summaries, models = train_dataset(dataset, settings, seed)
+        predictions.extend(rows)
+        best = best_on_validation(summaries)
+        summary["datasets"][dataset] = summaries
+        summary["best"][dataset] = best
+        if dataset == primary:
+            with atomic_path(BASELINE_MODEL) as tmp:
+                joblib.dump(models[best], tmp)
+    summary["best_model_file"] = {
+        "dataset": primary,
+        "model": summary["best"][primary],
+        "path": "models/reviews/baseline_best.joblib",
+    }
+    summary["library_versions"] = library_versions(("joblib",))
+    write_predictions(BASELINE_PREDICTIONS, pd.concat(predictions, ignore_index=True))
+    write_json(BASELINE_SUMMARY, summary)
+
+
+if __name__ == "__main__":
+    run_stage(main, "reviews.train_baselines")
