@@ -25,11 +25,9 @@ from stages.common.stage import run_stage
 from stages.weather import database
 from stages.weather.data import CLEAN_HOURLY, CLEAN_SUMMARY, DIRS, SERIES_3H, Problem, load_problem, read_series
 from stages.weather.evaluate import METRICS
-from stages.weather.features import build_features
 from stages.weather.forecasting import STEP_HOURS, STEPS_PER_DAY, long_forecasts
-from stages.weather.regressors import make_regressor
 from stages.weather.statistical import StatSpec, fit, regressor_builder, rolling_day_ahead_forecasts
-from stages.weather.train_ml import ML_SUMMARY
+from stages.weather.train_ml import ML_SUMMARY, fit_regressor
 from stages.weather.train_stats import STATS_SUMMARY
 
 log = get_logger("weather.batch")
@@ -64,17 +62,12 @@ def batch_days(problem: Problem, start: str, days: int) -> pd.DatetimeIndex:
 
 def forecast_ml(problem: Problem, spec: dict, ml_params: Params, days: pd.DatetimeIndex):
     """Fit the regressor on every complete day before the batch; return model, predictions, explanatory values."""
-    features = build_features(problem.target, problem.exog, spec["feature_set"])
-    targets = problem.target.reindex(features.index)
-    train = (features.index < days[0]) & features.notna().all(axis=1) & targets.notna().all(axis=1)
-    model = make_regressor(spec["regressor"], ml_params, ml_params.integer("seed"))
-    model.fit(features[train].to_numpy(), targets[train].to_numpy())
+    model, features, trained = fit_regressor(problem, spec["regressor"], spec["feature_set"], ml_params, days[0])
     rows = features.reindex(days)
     if rows.isna().any().any():
         raise DataError("features of the batch days are incomplete (missing history)")
     predicted = pd.DataFrame(model.predict(rows.to_numpy()), index=days)
     explanatory = {day: rows.loc[day].round(4).to_dict() for day in days}
-    trained = features.index[train]
     return model, predicted, explanatory, (trained[0], trained[-1] + pd.Timedelta(hours=24 - STEP_HOURS))
 
 

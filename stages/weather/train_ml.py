@@ -21,16 +21,27 @@ ML_FORECASTS = FORECASTS_DIR / "ml.csv.gz"
 ML_SUMMARY = DIRS["models"] / "ml_summary.json"
 
 
+def fit_regressor(problem: Problem, regressor_name: str, feature_set: str, ml_params: Params, before: pd.Timestamp):
+    """Fit a regressor on every day before `before` whose features and 8 targets are complete.
+
+    Returns the fitted model, the features of every day (to predict any later day) and the days it was fitted on.
+    """
+    features = build_features(problem.target, problem.exog, feature_set)
+    targets = problem.target.reindex(features.index)
+    train = (features.index < before) & features.notna().all(axis=1) & targets.notna().all(axis=1)
+    model = make_regressor(regressor_name, ml_params, ml_params.integer("seed"))
+    model.fit(features[train].to_numpy(), targets[train].to_numpy())
+    return model, features, features.index[train]
+
+
 def fit_and_forecast(
     problem: Problem, regressor_name: str, feature_set: str, ml_params: Params
 ) -> tuple[pd.DataFrame, dict]:
     """Fit on the training days, predict each test day from what was known the evening before."""
-    features = build_features(problem.target, problem.exog, feature_set)
-    targets = problem.target.reindex(features.index)
-    train = features.index.isin(problem.split.train_days) & features.notna().all(axis=1) & targets.notna().all(axis=1)
-    model = make_regressor(regressor_name, ml_params, ml_params.integer("seed"))
     started = time.perf_counter()
-    model.fit(features[train].to_numpy(), targets[train].to_numpy())
+    model, features, trained_days = fit_regressor(
+        problem, regressor_name, feature_set, ml_params, problem.split.test_start
+    )
     fit_seconds = time.perf_counter() - started
     test_features = features.reindex(problem.split.test_days)
     predicted = pd.DataFrame(model.predict(test_features.to_numpy()), index=problem.split.test_days)
@@ -41,7 +52,7 @@ def fit_and_forecast(
         "feature_set": feature_set,
         "deployable": is_deployable(feature_set),
         "n_features": features.shape[1],
-        "train_days": int(train.sum()),
+        "train_days": len(trained_days),
         "fit_seconds": round(fit_seconds, 2),
     }
     return long_forecasts(name, predicted, problem.target), summary
