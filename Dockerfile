@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
-# The weather prediction API: the FastAPI service, its runtime dependencies only (no TensorFlow, XGBoost,
-# DVC…) and the two artefacts it serves. Those are pipeline outputs, not files in git: build the image
-# AFTER `dvc repro` (or `dvc pull`) has produced data/db/weather.sqlite and models/weather/model_card.json.
+# The prediction API: the FastAPI service (stored weather forecasts, credit default scoring), its runtime
+# dependencies only (no TensorFlow, Keras, statsmodels, DVC…; scikit-learn, XGBoost and SHAP for the credit
+# model) and the artefacts it serves. Those are pipeline outputs, not files in git: build the image AFTER
+# `dvc repro` (or `dvc pull`) has produced data/db/weather.sqlite, models/weather/model_card.json and
+# models/credit/{model.joblib,model_card.json,shap_background.csv.gz} (`dvc repro weather_batch credit_register`).
 #
 #   docker build --build-arg APP_VERSION="$(git rev-parse HEAD)" -t weather-api .
 #   docker run --rm -p 8000:8000 weather-api        # then: curl http://127.0.0.1:8000/version
@@ -32,29 +34,36 @@ WORKDIR /app
 COPY --from=deps /opt/venv /opt/venv
 
 # What the service serves, read-only: files stay owned by root, the service runs as `api` and opens the
-# SQLite file in read-only mode. WEATHER_DATABASE_URL (e.g. PostgreSQL) overrides the file at run time.
+# SQLite file in read-only mode. WEATHER_DATABASE_URL (e.g. PostgreSQL) overrides the file at run time;
+# CREDIT_MODEL_DIR another registered credit model (e.g. a mounted volume).
 COPY data/db/weather.sqlite data/db/weather.sqlite
 COPY models/weather/model_card.json models/weather/model_card.json
+COPY models/credit/model.joblib models/credit/model_card.json models/credit/shap_background.csv.gz models/credit/
 
-# The code: the API and the part of the pipeline package it imports (the database layer and its migrations).
+# The code: the API (with its form page, api/static/) and the part of the pipeline package it imports: the
+# weather database layer and its migrations; the credit scoring module and what it and the pickled
+# pipeline import (data checks, schema, features, models, SHAP explanations), not the training stages.
 COPY stages/__init__.py stages/__init__.py
 COPY stages/common/ stages/common/
 COPY stages/weather/__init__.py stages/weather/database.py stages/weather/
 COPY stages/weather/migrations/ stages/weather/migrations/
+COPY stages/credit/__init__.py stages/credit/scoring.py stages/credit/data.py stages/credit/explanations.py \
+     stages/credit/features.py stages/credit/models.py stages/credit/paths.py stages/credit/schema.py \
+     stages/credit/
 COPY api/ api/
 
 # "0.0.0" unless CI passes the commit id; last, so a new commit rebuilds only this layer.
 ARG APP_VERSION=0.0.0
 ENV APP_VERSION=${APP_VERSION}
 LABEL org.opencontainers.image.title="weather-api" \
-      org.opencontainers.image.description="Stored day-ahead temperature forecasts over HTTP (FastAPI)" \
+      org.opencontainers.image.description="Stored day-ahead temperature forecasts and credit default scoring over HTTP (FastAPI)" \
       org.opencontainers.image.revision="${APP_VERSION}"
 
 # Numeric, so that runtimes (Kubernetes runAsNonRoot…) can verify it is not root.
 USER 10001:10001
 EXPOSE 8000
-# Healthy = /health answers status "ok" (database readable with predictions, model card found).
-# Python's standard library is enough: no curl in the image.
+# Healthy = /health answers status "ok" (database readable with predictions, model card found); the credit
+# model's state is in /health's "credit" and does not change it. Python's standard library: no curl.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import json, sys, urllib.request; r = urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4); sys.exit(0 if json.load(r)['status'] == 'ok' else 1)"]
 # WEB_CONCURRENCY=N (read by uvicorn) runs N worker processes.

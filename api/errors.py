@@ -2,27 +2,33 @@
 
 Client mistakes (422) are logged at WARNING and days without predictions (404) at INFO, both without a
 stack trace since nothing is broken here; unavailable data (503) and bugs (500) at ERROR with the stack
-trace. Every body is `{"detail": "<what was wrong>"}`, plus `available_dates` on a 404.
+trace. Every body is `{"detail": "<what was wrong>"}`, plus `available_dates` on a 404. A 422 names the
+parameter or the body field that was wrong ("AMT_CREDIT: Input should be greater than 0 (got -1000.0)").
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 log = logging.getLogger("api")
 RETRY_AFTER_S = "30"
 
 
 class ApiError(Exception):
-    def __init__(self, status_code: int, detail: str, **extra: Any):
+    def __init__(self, status_code: int, detail: str, headers: dict[str, str] | None = None, **extra: Any):
         super().__init__(detail)
         self.status_code = status_code
         self.detail = detail
+        self.headers = headers
         self.extra = extra
 
 
@@ -41,10 +47,14 @@ class NoPredictions(ApiError):
 
 
 class Unavailable(ApiError):
-    """The database cannot be read (503); the cause is logged with its stack trace."""
+    """What the endpoint serves cannot be read (503); the cause is logged with its stack trace.
 
-    def __init__(self, detail: str):
-        super().__init__(503, detail)
+    `retry`: whether asking again may help without a restart (a database the batch job is writing: yes,
+    with `Retry-After`; a model loaded at start-up only: no).
+    """
+
+    def __init__(self, detail: str, retry: bool = True):
+        super().__init__(503, detail, headers={"Retry-After": RETRY_AFTER_S} if retry else None)
 
 
 def _describe(request: Request) -> str:
@@ -58,21 +68,59 @@ async def api_error(request: Request, error: ApiError) -> JSONResponse:
     else:  # a day nobody forecast is an ordinary question; a malformed request is the client's mistake
         level = logging.INFO if error.status_code == 404 else logging.WARNING
         log.log(level, "%s → %d: %s", _describe(request), error.status_code, error.detail)
-    headers = {"Retry-After": RETRY_AFTER_S} if error.status_code == 503 else None
-    return JSONResponse({"detail": error.detail, **error.extra}, status_code=error.status_code, headers=headers)
+    return JSONResponse({"detail": error.detail, **error.extra}, status_code=error.status_code, headers=error.headers)
+
+
+# A check across several body fields words its message "FIELD: …" (stages/credit/scoring.py).
+NAMED_MESSAGE = re.compile(r"^[A-Z][A-Z0-9_]*: ")
+SHOWN_INPUT_CHARS = 60
+LONG_MESSAGE_CHARS = 200
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= SHOWN_INPUT_CHARS else text[: SHOWN_INPUT_CHARS - 1] + "…"
+
+
+def _parameter_problem(name: str, item: dict[str, Any], message: str) -> str:
+    """A path or query parameter (all of them are dates here)."""
+    if item.get("type") == "missing":
+        return f"{name}: required (YYYY-MM-DD)"
+    if item.get("type") == "string_pattern_mismatch":
+        return f"{name}: {item.get('input')!r} is not a date in YYYY-MM-DD form"
+    return f"{name}: {message}"
+
+
+def _body_problem(fields: list[str], item: dict[str, Any], message: str) -> str:
+    """A JSON body: the field at fault, or the body as a whole."""
+    kind = item.get("type")
+    if kind == "json_invalid":
+        position = f" at character {fields[0]}" if fields else ""
+        return f"body: not valid JSON ({(item.get('ctx') or {}).get('error', message)}{position})"
+    if not fields:
+        if kind == "missing":
+            return "body: required (a JSON object)"
+        return message if NAMED_MESSAGE.match(message) else f"body: {message}"
+    name = ".".join(fields)
+    if kind == "missing":
+        return f"{name}: required"
+    if kind == "extra_forbidden":
+        return f"{name}: unknown field (not in the schema; see /docs)"
+    if kind == "literal_error" and len(message) > LONG_MESSAGE_CHARS:  # dozens of categories: point to them
+        return f"{name}: {_shown(item.get('input'))} is not one of the accepted values (listed in /docs)"
+    return f"{name}: {message} (got {_shown(item.get('input'))})"
 
 
 def validation_message(error: RequestValidationError) -> str:
-    """FastAPI's list of validation errors as one sentence per parameter."""
+    """FastAPI's list of validation errors as one sentence per parameter or body field."""
     parts = []
     for item in error.errors():
-        name = str(item["loc"][-1]) if item.get("loc") else "request"
-        if item.get("type") == "missing":
-            parts.append(f"{name}: required (YYYY-MM-DD)")
-        elif item.get("type") == "string_pattern_mismatch":
-            parts.append(f"{name}: {item.get('input')!r} is not a date in YYYY-MM-DD form")
+        location = [str(part) for part in item.get("loc") or ()]
+        message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
+        if location and location[0] == "body":
+            parts.append(_body_problem(location[1:], item, message))
         else:
-            parts.append(f"{name}: {item.get('msg', 'invalid value')}")
+            parts.append(_parameter_problem(location[-1] if location else "request", item, message))
     return "; ".join(parts) or "invalid request"
 
 
@@ -80,6 +128,16 @@ async def request_validation_error(request: Request, error: RequestValidationErr
     detail = validation_message(error)
     log.warning("%s → 422: %s", _describe(request), detail)
     return JSONResponse({"detail": detail}, status_code=422)
+
+
+async def http_error(request: Request, error: HTTPException) -> Any:
+    """FastAPI's own 4xx (unknown route, wrong method…) unchanged, except a body it could not even decode."""
+    cause = error.__cause__
+    if error.status_code == 400 and isinstance(cause, UnicodeDecodeError):  # FastAPI: "error parsing the body"
+        detail = f"body: not valid JSON (not UTF-8 text: {cause.reason} at byte {cause.start})"
+        log.warning("%s → 400: %s", _describe(request), detail)
+        return JSONResponse({"detail": detail}, status_code=400)
+    return await http_exception_handler(request, error)
 
 
 async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
@@ -90,4 +148,5 @@ async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, request_validation_error)
+    app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)

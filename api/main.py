@@ -1,10 +1,13 @@
-"""The weather prediction API: a thin, read-only FastAPI service over the database the batch stage wrote.
+"""The prediction API: stored weather forecasts (read-only, over the database the batch stage wrote) and
+credit default scoring with the credit pipeline's registered model.
 
 Run it with `uvicorn api.main:app` (see docs/api.md). It never trains: at start-up (lifespan) it reads
-its settings from the environment (api/settings.py), opens the database engine once and reads the model
-card. Requests read the database, and repeated ones are answered from memory until the database changes
-(api/cache.py). A missing or unreadable database does not stop the service: /health says what is wrong
-and the data endpoints answer 503 until the database is readable.
+its settings from the environment (api/settings.py), opens the database engine once, reads the weather
+model card and loads the credit model (api/credit.py). Weather requests read the database, and repeated
+ones are answered from memory until the database changes (api/cache.py). A missing or unreadable database
+or credit model does not stop the service: /health says what is wrong and the endpoints that need it
+answer 503 (the data endpoints until the database is readable, the credit ones until a restart finds the
+model). Importing this module stays light: scikit-learn, XGBoost and SHAP load with the credit model.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api import errors
 from api.cache import MISSING
+from api.credit import CreditModel, credit_health, load_credit
+from api.credit import router as credit_router
 from api.errors import BadInput, NoPredictions, Unavailable
 from api.schemas import (
     EXAMPLE_DATE,
@@ -51,14 +56,20 @@ DESCRIPTION = f"""
 Day-ahead forecasts of the 2 m temperature at eight 3-hour steps (00h, 03h, … 21h UTC), produced by the
 weather pipeline's batch stage and stored in its database. The service only reads them.
 
+Credit default scoring: the probability that a loan applicant defaults, the decision at the registered
+threshold and the fields that moved the score most, from the credit pipeline's registered model
+(`POST /credit/score`; a page to try it by hand at [`/credit/form`](/credit/form)).
+
 * Dates are `YYYY-MM-DD` days in UTC, between {FIRST_DAY} and {LAST_DAY}.
-* Client mistakes answer **422** with a message saying what was wrong; a day without predictions answers
-  **404** with the list of days that have some; **503** means the database cannot be read (see `/health`).
+* Client mistakes answer **422** with a message naming what was wrong; a day without predictions answers
+  **404** with the list of days that have some; **503** means the database or the credit model cannot be
+  read (see `/health`).
 * `GET /version` is `"0.0.0"` when run from a checkout and the git commit id in the image built by CI.
 """
 
 TAGS = [
     {"name": "predictions", "description": "Stored forecasts, alone or next to the observed values"},
+    {"name": "credit", "description": "Credit default scoring with the registered model"},
     {"name": "service", "description": "Version and health of the service"},
 ]
 
@@ -74,10 +85,15 @@ class Service:
     settings: Settings
     store: PredictionStore
     model_card: ModelCard
+    credit: CreditModel
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The application; `settings` overrides the environment (tests), else they are read at start-up."""
+def create_app(settings: Settings | None = None, credit: CreditModel | None = None) -> FastAPI:
+    """The application; `settings` overrides the environment (tests), else they are read at start-up.
+
+    `credit` is an already loaded credit model (tests share one), else it is loaded at start-up from
+    `settings.credit_model_dir`.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -85,7 +101,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         configure(current.log_level)
         logging.getLogger("api").setLevel(current.log_level)
         app.version = current.app_version
-        service = Service(current, PredictionStore(current.database_url), load_model_card(current.model_card_path))
+        service = Service(
+            current,
+            PredictionStore(current.database_url),
+            load_model_card(current.model_card_path),
+            credit or load_credit(current.credit_model_dir),
+        )
         app.state.service = service
         _log_startup(service)
         try:
@@ -95,8 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.info("stopped; database engine closed")
 
     app = FastAPI(
-        title="Weather prediction API",
-        summary="Stored day-ahead temperature forecasts and how they compare with observations",
+        title="Weather forecasts and credit scoring API",
+        summary="Stored day-ahead temperature forecasts next to observations; credit default scoring",
         description=DESCRIPTION,
         version="0.0.0",
         openapi_tags=TAGS,
@@ -104,17 +125,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     _add_routes(app)
+    app.include_router(credit_router)
     return app
 
 
 def _log_startup(service: Service) -> None:
     settings = service.settings
     log.info(
-        "starting version %s: database %s, model card %s, max period %d days, log level %s",
+        "starting version %s: database %s, model card %s, max period %d days, credit model %s, log level %s",
         settings.app_version,
         service.store.description,
         settings.model_card_path,
         settings.max_period_days,
+        service.credit.model_dir,
         settings.log_level,
     )
     status = service.store.status()
@@ -306,7 +329,8 @@ def _add_routes(app: FastAPI) -> None:
     def health(service: ServiceDep) -> Health:
         """Always 200 while the process runs (liveness). `status` is `ok` when the database is readable and
         holds predictions and the model card was found, `degraded` otherwise, with the reason in `detail`.
-        The Docker HEALTHCHECK requires `ok`."""
+        The Docker HEALTHCHECK requires `ok`. `credit` says whether the credit model was loaded (and why not);
+        it does not change `status`, so a missing credit model never marks the weather service unhealthy."""
         status = service.store.status()
         card = service.model_card
         latest = status.latest_model
@@ -335,14 +359,16 @@ def _add_routes(app: FastAPI) -> None:
             version=service.settings.app_version,
             database=database,
             model_card=model_card,
+            credit=credit_health(service.credit),
         )
         level = logging.INFO if ok else logging.WARNING
         log.log(
             level,
-            "GET /health: %s (database: %s, model card: %s)",
+            "GET /health: %s (database: %s, model card: %s, credit model: %s)",
             answer.status,
             database.detail or "ok",
             card.detail or "ok",
+            service.credit.detail or "ok",
         )
         return answer
 

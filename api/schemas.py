@@ -1,12 +1,13 @@
 """Response models of the API: what /docs and /openapi.json document, with examples taken from a real run.
 
-Times are ISO 8601 in UTC ("Z"); temperatures are °C rounded to 0.01.
+Times are ISO 8601 in UTC ("Z"); temperatures are °C rounded to 0.01. The credit scoring request and answer
+(`CreditApplication`, `CreditScore`) are declared next to the model, in stages/credit/scoring.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -158,14 +159,36 @@ class ModelCardHealth(BaseModel):
     created_at: str | None = None
 
 
+EXAMPLE_CREDIT_VERSION = "xgboost-07535ba25ee8"
+
+
+class CreditHealth(BaseModel):
+    available: bool = Field(
+        description="The credit model was loaded at start-up: /credit/score and /credit/model answer (else 503)"
+    )
+    detail: str | None = Field(default=None, description="Why it is not available: which files are missing…")
+    model_dir: str = Field(description="Where the model was looked for (CREDIT_MODEL_DIR)")
+    model: str | None = None
+    version: str | None = None
+    threshold: float | None = Field(default=None, description="Registered decision threshold")
+    created_at: str | None = None
+    library_mismatches: dict[str, dict[str, str | None]] = Field(
+        default_factory=dict,
+        description="Libraries whose running version differs from the one the model was trained with",
+    )
+
+
 class Health(BaseModel):
     status: Literal["ok", "degraded"] = Field(
-        description="ok: database and model card found and predictions stored; degraded: the process is alive "
-        "but something it serves is missing (data endpoints answer 503 when the database is the problem)"
+        description="The weather service: ok when the database is readable and holds predictions and the model "
+        "card was found; degraded: the process is alive but something it serves is missing (data endpoints "
+        "answer 503 when the database is the problem). The credit model is reported in `credit` and does "
+        "not change `status`."
     )
     version: str = Field(description="Same as GET /version")
     database: DatabaseHealth
     model_card: ModelCardHealth
+    credit: CreditHealth
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -195,9 +218,82 @@ class Health(BaseModel):
                         "version": "20250318-70c4220771",
                         "created_at": "2026-11-29T14:44:50+00:00",
                     },
+                    "credit": {
+                        "available": True,
+                        "detail": None,
+                        "model_dir": "/app/models/credit",
+                        "model": "xgboost",
+                        "version": EXAMPLE_CREDIT_VERSION,
+                        "threshold": 0.448,
+                        "created_at": "2026-11-29T16:01:46+00:00",
+                        "library_mismatches": {},
+                    },
                 }
             ]
         }
+    )
+
+
+class CreditDecisionRule(BaseModel):
+    threshold: float = Field(ge=0, le=1, description="refuse when the probability of default is ≥ threshold")
+    rule: str | None = None
+    cost_weights: dict[str, float] | None = Field(default=None, description="Cost of a false negative, positive")
+    chosen_on: str | None = None
+
+    model_config = ConfigDict(extra="allow")
+
+
+class CreditModelCard(BaseModel):
+    """The registered credit model's card (models/credit/model_card.json, written by the credit_register stage),
+    served as it is on disk; the fields below are documented, the card may hold more."""
+
+    name: str | None = Field(default=None, description="Registry name of the model")
+    model: str = Field(description="Model family id: xgboost, logistic, random_forest…")
+    version: str = Field(description="Registered version: also in every /credit/score answer")
+    family: str | None = None
+    created_at: str | None = None
+    artefact_sha256: str | None = Field(default=None, description="SHA-256 of model.joblib")
+    task: str | None = None
+    decision: CreditDecisionRule
+    parameters: dict[str, Any] | None = Field(default=None, description="Tuned hyper-parameters")
+    imbalance_strategy: str | None = None
+    probability_note: str | None = None
+    metrics: dict[str, Any] | None = Field(default=None, description="Test and cross-validation measurements")
+    features: dict[str, Any] = Field(description="Inputs, excluded and engineered fields, required ones…")
+    explanations: dict[str, Any] | None = None
+    data: dict[str, Any] | None = Field(default=None, description="Training data provenance")
+    library_versions: dict[str, str] = Field(description="Versions the model was trained with")
+    intended_use: str | None = None
+    limitations: list[str] | None = None
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "credit-default-scorer",
+                    "model": "xgboost",
+                    "version": EXAMPLE_CREDIT_VERSION,
+                    "family": "gradient boosting",
+                    "created_at": "2026-11-29T16:01:46+00:00",
+                    "task": "probability that a loan applicant defaults (Home Credit application fields)",
+                    "decision": {
+                        "threshold": 0.448,
+                        "rule": "refuse when probability >= threshold, grant otherwise",
+                        "cost_weights": {"fn": 10, "fp": 1},
+                        "chosen_on": "out-of-fold predictions of the training split (never the test split)",
+                    },
+                    "metrics": {"test": {"auc": 0.7589, "business_cost": 0.5283, "threshold": 0.448}},
+                    "features": {
+                        "required": ["NAME_CONTRACT_TYPE", "AMT_INCOME_TOTAL", "AMT_CREDIT", "DAYS_BIRTH"],
+                        "excluded": ["CODE_GENDER"],
+                    },
+                    "library_versions": {"python": "3.11.7", "scikit-learn": "1.9.1", "xgboost": "3.2.0"},
+                    "intended_use": "decision support for loan officers, with the explanation shown; not an "
+                    "automatic refusal",
+                }
+            ]
+        },
     )
 
 

@@ -3,6 +3,8 @@
 - `WEATHER_DATABASE_URL`: the prediction database; default params.yaml `weather.batch.database_url` when
   params.yaml is there, else the SQLite file `data/db/weather.sqlite` (the Docker image ships no params.yaml).
 - `WEATHER_MODEL_CARD`: the deployed model's card, reported by `/health`; default `models/weather/model_card.json`.
+- `CREDIT_MODEL_DIR`: the registered credit model that `/credit/score` serves (model.joblib, model_card.json,
+  shap_background.csv.gz); default `models/credit`.
 - `APP_VERSION`: what `GET /version` answers; default `0.0.0` (the image built by CI bakes in the commit id).
 - `LOG_LEVEL`: DEBUG, INFO, WARNING, ERROR or CRITICAL; default INFO.
 - `MAX_PERIOD_DAYS`: the longest period `/predictions/combined` accepts, in days; default 31.
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from stages.common.paths import PARAMS_FILE, resolve
@@ -24,6 +26,7 @@ from stages.weather.database import ENV_VAR, database_url
 
 DEFAULT_DATABASE_URL = "sqlite:///data/db/weather.sqlite"
 DEFAULT_MODEL_CARD = "models/weather/model_card.json"
+DEFAULT_CREDIT_MODEL_DIR = "models/credit"
 DEFAULT_VERSION = "0.0.0"
 DEFAULT_MAX_PERIOD_DAYS = 31
 MAX_PERIOD_LIMIT = 3660  # ten years: anything longer is a typo, not a setting
@@ -41,6 +44,7 @@ class Settings:
     app_version: str = DEFAULT_VERSION
     log_level: str = "INFO"
     max_period_days: int = DEFAULT_MAX_PERIOD_DAYS
+    credit_model_dir: Path = field(default_factory=lambda: resolve(DEFAULT_CREDIT_MODEL_DIR))
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -51,6 +55,7 @@ class Settings:
             app_version=(env.get("APP_VERSION") or "").strip() or DEFAULT_VERSION,
             log_level=_log_level(env.get("LOG_LEVEL")),
             max_period_days=_max_period_days(env.get("MAX_PERIOD_DAYS")),
+            credit_model_dir=resolve(env.get("CREDIT_MODEL_DIR") or DEFAULT_CREDIT_MODEL_DIR),
         )
 
 

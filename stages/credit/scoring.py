@@ -1,41 +1,40 @@
-"""Scoring one loan application with the registered model: ready to mount as `POST /credit/score`
-and `GET /credit/model`.
+"""Scoring one loan application with the registered model: served as `POST /credit/score` and
+`GET /credit/model` by api/credit.py.
 
 `CreditApplication` is the request body: every application field of the Kaggle layout, typed, with
 impossible values rejected and the error naming the field; only the core fields are required, any
-other missing field becomes a missing value (the model imputes it or handles it natively).
+other missing field becomes a missing value (the model imputes it or handles it natively). Numeric
+fields take numbers only (no "1000", no true), and a value beyond what the model reads (float32) is
+refused naming the field, or the engineered ratio it would overflow.
 `CreditScorer` loads the registered model, its model card and its SHAP explainer once, then scores:
 probability of default, decision at the registered threshold, model version, and the fields that
 moved this client's score most.
 
-Wiring it into FastAPI (for the API owner)::
+Importing this module is light (pydantic, numpy, pandas): scikit-learn, XGBoost, SHAP and joblib are
+imported when a `CreditScorer` is built, so a service declares the request and response models at
+import time and loads the model, with those libraries, at start-up (api/credit.py does)::
 
     scorer = CreditScorer()                       # at start-up (lifespan)
     @app.post("/credit/score", response_model=CreditScore)
     def score(application: CreditApplication) -> dict:   # FastAPI answers 422 on invalid fields
-        return scorer.score(application)
-    @app.get("/credit/model")
-    def model() -> dict:
-        return scorer.model_card
+        return scorer.score(application)          # CreditInputError: values the model cannot take
 """
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import joblib
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic_core import PydanticCustomError
 
 from stages.common.errors import DataError
 from stages.common.io import read_json
 from stages.common.logs import get_logger
 from stages.common.provenance import library_versions
-from stages.credit.data import read_frame
-from stages.credit.explanations import PipelineExplainer
 from stages.credit.paths import DIRS
 from stages.credit.schema import CATEGORICAL, DAYS_EMPLOYED_SENTINEL, FEATURE_NAMES, FEATURES, ID, Column
 
@@ -44,6 +43,9 @@ MODEL_FILE = "model.joblib"
 CARD_FILE = "model_card.json"
 BACKGROUND_FILE = "shap_background.csv.gz"
 CHECKED_LIBRARIES = ("scikit-learn", "xgboost", "numpy", "pandas", "shap")
+MAX_CLIENT_ID = 2**63 - 1  # SK_ID_CURR is a 64-bit integer
+# XGBoost reads float32: a value beyond its range would be infinite, and cannot be scored.
+LARGEST_SCORABLE = float(np.finfo(np.float32).max)
 
 # An illustrative application (made-up values in the ranges of the data), for the API documentation.
 EXAMPLE = {
@@ -86,31 +88,53 @@ class _ApplicationChecks(BaseModel):
         return self
 
 
+def _json_number(kind: str) -> BeforeValidator:
+    """Numeric fields take numbers only: pydantic's lax mode would turn "1000" and true into numbers.
+
+    Integral floats (3.0) stay valid integers, as in JSON Schema.
+    """
+    integer = kind == "integer"
+
+    def check(value: Any) -> Any:
+        if isinstance(value, (str, bool)):
+            got = "a boolean" if isinstance(value, bool) else "text"
+            wanted = "an integer" if integer else "a number"
+            raise PydanticCustomError("int_type" if integer else "float_type", f"Input should be {wanted}, not {got}")
+        return value
+
+    return BeforeValidator(check)
+
+
 def _annotation(column: Column) -> Any:
+    """The field's type with its bounds: impossible values are refused, naming the field."""
     if column.kind == "category":
         return Literal[column.levels]  # type: ignore[valid-type]
-    return int if column.kind == "integer" else float
+    bounds: dict[str, Any] = {}
+    if column.minimum is not None:
+        bounds["gt" if column.exclusive_minimum else "ge"] = column.minimum
+    if column.maximum is not None:
+        bounds["le"] = column.maximum
+    if column.kind == "number":
+        bounds["allow_inf_nan"] = False
+    number = int if column.kind == "integer" else float
+    return Annotated[number, Field(**bounds), _json_number(column.kind)]
 
 
 def _field(column: Column) -> tuple[Any, Any]:
-    constraints: dict[str, Any] = {"description": column.description}
-    if column.minimum is not None:
-        constraints["gt" if column.exclusive_minimum else "ge"] = column.minimum
-    if column.maximum is not None:
-        constraints["le"] = column.maximum
-    if column.kind == "number":
-        constraints["allow_inf_nan"] = False
     annotation = _annotation(column)
     if column.required:
-        return annotation, Field(..., **constraints)
-    return annotation | None, Field(None, **constraints)
+        return annotation, Field(..., description=column.description)
+    return annotation | None, Field(None, description=column.description)
 
 
 CreditApplication = create_model(
     "CreditApplication",
     __base__=_ApplicationChecks,
     __doc__="A loan application: Home Credit application fields; only the core ones are required.",
-    SK_ID_CURR=(int | None, Field(None, ge=0, description="Client id: echoed back, never used by the model")),
+    SK_ID_CURR=(
+        Annotated[int, Field(ge=0, le=MAX_CLIENT_ID), _json_number("integer")] | None,
+        Field(None, description="Client id: echoed back, never used by the model"),
+    ),
     **{column.name: _field(column) for column in FEATURES},
 )
 
@@ -178,9 +202,20 @@ def application_frame(application: BaseModel) -> pd.DataFrame:
     """One row in the training layout: missing fields are NaN, categories are text."""
     values = application.model_dump()
     row = {ID: values.get(ID)}
+    too_large = []
     for name in FEATURE_NAMES:
         value = values.get(name)
-        row[name] = np.nan if value is None else value
+        if value is None:
+            row[name] = np.nan
+        elif name in CATEGORICAL:
+            row[name] = value
+        else:
+            try:
+                row[name] = float(value)
+            except OverflowError:  # an integer with hundreds of digits
+                too_large.append({"field": name, "message": "is too large to be scored (above 1e308)"})
+    if too_large:
+        raise CreditInputError(too_large)
     frame = pd.DataFrame([row])
     for name in FEATURE_NAMES:
         if name in CATEGORICAL:
@@ -194,13 +229,24 @@ class CreditScorer:
     """The registered credit model, loaded once; `score()` is thread-safe."""
 
     def __init__(self, model_dir: str | Path = DIRS["models"], top_k: int = 5):
+        # The heavy libraries (scikit-learn, XGBoost, SHAP) load with the model, not with this module.
+        import joblib
+
+        from stages.credit.data import read_frame
+        from stages.credit.explanations import PipelineExplainer
+        from stages.credit.features import ENGINEERED
+
         model_dir = Path(model_dir)
+        missing = [name for name in (MODEL_FILE, CARD_FILE, BACKGROUND_FILE) if not (model_dir / name).is_file()]
+        if missing:
+            raise DataError(f"registered credit model incomplete in {model_dir}: missing {', '.join(missing)}")
         try:
             self.model_card: dict[str, Any] = read_json(model_dir / CARD_FILE)
             self.pipeline = joblib.load(model_dir / MODEL_FILE)
             background = read_frame(model_dir / BACKGROUND_FILE)
-        except FileNotFoundError as error:
+        except FileNotFoundError as error:  # removed between the check and the read
             raise DataError(f"registered credit model incomplete in {model_dir}: {error}") from error
+        self.engineered_from = {name: reads for name, (_, reads, _) in ENGINEERED.items()}
         self.threshold = float(self.model_card["decision"]["threshold"])
         self.version = str(self.model_card["version"])
         self.always_present = list(self.model_card["features"].get("always_present_in_training", []))
@@ -216,10 +262,23 @@ class CreditScorer:
             log.warning("credit model %s loaded with other library versions: %s", self.version, self.version_mismatches)
         log.info("credit model %s loaded (threshold %.3f)", self.version, self.threshold)
 
+    def _check_scorable(self, encoded: np.ndarray) -> None:
+        """CreditInputError naming the fields whose (engineered) values are beyond what the model reads."""
+        problems: dict[str, str] = {}
+        for value, source in zip(encoded[0], self.explainer.sources):
+            if abs(value) > LARGEST_SCORABLE and source not in problems:  # inf too; nan is a missing value
+                reads = self.engineered_from.get(source)
+                origin = f", computed from {' and '.join(reads)}," if reads and reads != [source] else ""
+                problems[source] = f"{value:.3g}{origin} is too large to be scored"
+        if problems:
+            raise CreditInputError([{"field": name, "message": message} for name, message in problems.items()])
+
     def score(self, fields: dict[str, Any] | BaseModel) -> dict[str, Any]:
         application = parse_application(fields)
         frame = application_frame(application)
-        probability = float(self.pipeline.predict_proba(frame)[0, 1])
+        encoded = self.pipeline[:-1].transform(frame)  # what pipeline.predict_proba does, checked in between
+        self._check_scorable(np.asarray(encoded, dtype=float))
+        probability = float(self.pipeline[-1].predict_proba(encoded)[0, 1])
         with self._lock:
             contributions = self.explainer.top_contributions(frame, frame.iloc[0], self.top_k)
         decision = "refuse" if probability >= self.threshold else "grant"

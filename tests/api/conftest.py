@@ -3,6 +3,10 @@
 * `prediction_db`: a real SQLite database built with the project's own code (migrations, register_model,
   store_predictions, upsert_observations) — the same calls the batch stage makes.
 * `client`: FastAPI's TestClient over the app, lifespan included.
+* `credit_model_dir`: the registered credit model the app scores with: the working tree's models/credit
+  (written by `dvc repro credit_register`), or in a checkout without it (a fresh clone: model.joblib is a
+  DVC output) a small model fitted and registered by the credit tests' own helpers. `credit_model` is it
+  loaded once, shared by the apps the tests start.
 * `base_url`: a real HTTP server. Locally, uvicorn started as a subprocess on 127.0.0.1 and a free port
   over `prediction_db`; with `API_BASE_URL` set (CI), the server already running there — e.g. the Docker
   image just pushed — and `EXPECTED_APP_VERSION` is what its `/version` must answer.
@@ -15,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,10 +28,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.services import free_port, stop
 from tests.weather.postgres import postgres_url  # noqa: F401  (the session's PostgreSQL server, started on demand)
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE_PYTHON = Path(__file__).with_name("image_python.py")
+CREDIT_MODEL_DIR = ROOT / "models" / "credit"
+CREDIT_FILES = ("model.joblib", "model_card.json", "shap_background.csv.gz")
 LOCATION = "IJmuiden"
 # Model A forecasts 19-21 March, model B (registered later) 21 March too; observations cover 19-20 March.
 DAYS_A = ("2025-03-19", "2025-03-20", "2025-03-21")
@@ -122,8 +128,34 @@ def model_card(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_model_card(tmp_path_factory.mktemp("card") / "model_card.json")
 
 
+def register_small_credit_model(directory: Path) -> Path:
+    """A registered credit model in `directory`, fitted in seconds on the shipped sample with the credit
+    tests' own helpers (the same files the credit_register stage writes; the card reduced to what is read)."""
+    from stages.credit.data import read_application, split_labelled
+    from tests.credit.conftest import LABELLED_FILE, fit_pipeline, write_registered_model
+
+    train, _ = split_labelled(read_application(LABELLED_FILE, labelled=True), test_size=0.2, seed=7, max_rows=3000)
+    return write_registered_model(directory, fit_pipeline(train), train, threshold=0.5)
+
+
+@pytest.fixture(scope="session")
+def credit_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if all((CREDIT_MODEL_DIR / name).is_file() for name in CREDIT_FILES):
+        return CREDIT_MODEL_DIR
+    return register_small_credit_model(tmp_path_factory.mktemp("credit"))
+
+
+@pytest.fixture(scope="session")
+def credit_model(credit_model_dir: Path):
+    from api.credit import load_credit
+
+    loaded = load_credit(credit_model_dir)
+    assert loaded.available, loaded.detail
+    return loaded
+
+
 @pytest.fixture
-def make_settings(prediction_db: Path, model_card: Path):
+def make_settings(prediction_db: Path, model_card: Path, credit_model_dir: Path):
     """Settings over the test database; keyword arguments override fields."""
     from api.settings import Settings
 
@@ -134,6 +166,7 @@ def make_settings(prediction_db: Path, model_card: Path):
             "app_version": "0.0.0",
             "log_level": "INFO",
             "max_period_days": 31,
+            "credit_model_dir": credit_model_dir,
         }
         return Settings(**(fields | changes))
 
@@ -141,8 +174,12 @@ def make_settings(prediction_db: Path, model_card: Path):
 
 
 @pytest.fixture
-def make_client(make_settings):
-    """Start the app (lifespan included) with settings overrides; closed at the end of the test."""
+def make_client(make_settings, credit_model):
+    """Start the app (lifespan included) with settings overrides; closed at the end of the test.
+
+    The apps share the credit model loaded once, unless `credit_model_dir` is overridden: then the app
+    loads it at start-up, as in production.
+    """
     from fastapi.testclient import TestClient
 
     from api.main import create_app
@@ -150,7 +187,8 @@ def make_client(make_settings):
     clients = []
 
     def make(**changes) -> TestClient:
-        client = TestClient(create_app(make_settings(**changes)), raise_server_exceptions=False)
+        shared = None if "credit_model_dir" in changes else credit_model
+        client = TestClient(create_app(make_settings(**changes), credit=shared), raise_server_exceptions=False)
         clients.append(client.__enter__())
         return client
 
@@ -162,12 +200,6 @@ def make_client(make_settings):
 @pytest.fixture
 def client(make_client):
     return make_client()
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_until_up(url: str, process: subprocess.Popen, log_file: Path, timeout_s: float = 30.0) -> bool:
@@ -185,18 +217,19 @@ def _wait_until_up(url: str, process: subprocess.Popen, log_file: Path, timeout_
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real uvicorn process serving the test database, on 127.0.0.1 and a free port, with only the
-    packages of the API image importable."""
+def live_server(tmp_path_factory: pytest.TempPathFactory, credit_model_dir: Path) -> Iterator[str]:
+    """A real uvicorn process serving the test database and the credit model, on 127.0.0.1 and a free port,
+    with only the packages of the API image importable."""
     directory = tmp_path_factory.mktemp("live")
     database = directory / "weather.sqlite"
     build_database(database)
     card = write_model_card(directory / "model_card.json")
     env = {key: value for key, value in os.environ.items() if key != "APP_VERSION"}
     env |= {"WEATHER_DATABASE_URL": f"sqlite:///{database}", "WEATHER_MODEL_CARD": str(card), "LOG_LEVEL": "INFO"}
+    env |= {"CREDIT_MODEL_DIR": str(credit_model_dir)}
     log_file = directory / "uvicorn.log"
     for _attempt in range(3):  # the port may be taken between choosing it and binding it: try another
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         # Only the image's packages importable (tests/api/image_python.py): the HTTP tests also prove
         # that requirements-api.txt is enough to serve.
@@ -211,12 +244,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 @pytest.fixture(scope="session")

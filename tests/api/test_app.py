@@ -473,7 +473,15 @@ def test_the_app_reads_its_settings_at_start_up(
 def test_openapi_documents_every_answer_with_examples(client) -> None:
     schema = client.get("/openapi.json").json()
     paths = schema["paths"]
-    assert list(paths) == ["/predictions/combined", "/predictions/{date}", "/version", "/health"]
+    assert list(paths) == [
+        "/predictions/combined",
+        "/predictions/{date}",
+        "/version",
+        "/health",
+        "/credit/score",
+        "/credit/model",
+        "/credit/form",
+    ]  # the credit endpoints: test_credit.py
     for path in ("/predictions/combined", "/predictions/{date}"):
         responses = paths[path]["get"]["responses"]
         assert set(responses) == {"200", "404", "422", "503"}

@@ -80,9 +80,44 @@ def test_bad_input_is_a_4xx_with_a_message(http: httpx.Client, stored_days: list
         assert text in response.json()["detail"], (path, response.text)
 
 
+def test_credit_scoring_answers_with_the_registered_model(http: httpx.Client) -> None:
+    card = http.get("/credit/model").json()
+    schema = http.get("/openapi.json").json()
+    body = schema["paths"]["/credit/score"]["post"]["requestBody"]["content"]["application/json"]
+    example = body["examples"]["example"]["value"]
+    response = http.post("/credit/score", json=example)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert 0 <= answer["probability"] <= 1
+    assert answer["threshold"] == card["decision"]["threshold"]
+    assert answer["decision"] == ("refuse" if answer["probability"] >= answer["threshold"] else "grant")
+    assert answer["model_version"] == card["version"] and answer["client_id"] == example.get("SK_ID_CURR")
+    assert len(answer["top_contributions"]) == 5
+    health = http.get("/health").json()["credit"]
+    assert health["available"] and health["version"] == card["version"]
+
+
+def test_credit_bad_input_is_422_naming_the_field(http: httpx.Client) -> None:
+    for body, text in [
+        ({"NAME_CONTRACT_TYPE": "Cash loans", "AMT_INCOME_TOTAL": -1, "AMT_CREDIT": 1e5, "DAYS_BIRTH": -12000},
+         "AMT_INCOME_TOTAL: Input should be greater than 0"),
+        ({"AMT_CREDIT": 1e5}, "NAME_CONTRACT_TYPE: required"),
+    ]:  # fmt: skip
+        response = http.post("/credit/score", json=body)
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"].startswith(text), response.text
+
+
+def test_the_credit_form_is_served(http: httpx.Client) -> None:
+    response = http.get("/credit/form")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    assert 'name="AMT_CREDIT"' in response.text and 'fetch("score"' in response.text
+
+
 def test_openapi_and_docs_are_served(http: httpx.Client) -> None:
     schema = http.get("/openapi.json").json()
     assert {"/predictions/{date}", "/predictions/combined", "/version", "/health"} <= set(schema["paths"])
+    assert {"/credit/score", "/credit/model", "/credit/form"} <= set(schema["paths"])
     assert http.get("/docs").status_code == 200
     assert http.get("/no/such/route").status_code == 404
     assert http.post("/version").status_code == 405

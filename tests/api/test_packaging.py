@@ -14,13 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.conftest import ROOT
+from tests.api.conftest import CREDIT_FILES, ROOT
 
 DOCKERFILE = ROOT / "Dockerfile"
+# Training, reporting and pipeline tools: never in the image.
 FORBIDDEN = {
-    "tensorflow", "tensorflow-cpu", "keras", "xgboost", "xgboost-cpu", "statsmodels", "pmdarima", "scikit-learn",
-    "dvc", "dvc-s3", "torch", "shap", "lime", "evidently", "matplotlib", "scikit-image",
+    "tensorflow", "tensorflow-cpu", "keras", "xgboost", "statsmodels", "pmdarima", "dvc", "dvc-s3", "torch",
+    "lime", "evidently", "matplotlib", "scikit-image",
 }  # fmt: skip
+# What scoring with the registered credit model needs (unpickling the pipeline, SHAP): in the image.
+CREDIT_RUNTIME = {"scikit-learn", "xgboost-cpu", "shap", "scipy", "joblib"}
 
 
 def _key(name: str) -> str:
@@ -79,9 +82,13 @@ def _matches(path: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(path, pattern) and path.count("/") == pattern.count("/")
 
 
-def project_files_imported_by_the_app() -> list[str]:
+def project_files_imported_by_the_app(credit_model_dir: Path) -> list[str]:
+    """Every project file imported by the app, the credit model loaded (unpickling it imports the classes
+    of its pipeline)."""
     code = (
         "import sys, api.main\n"
+        "from api.credit import load_credit\n"
+        f"assert load_credit({str(credit_model_dir)!r}).available\n"
         "for module in sys.modules.values():\n"
         "    file = getattr(module, '__file__', None)\n"
         "    if file: print(file)\n"
@@ -98,6 +105,7 @@ def test_requirements_api_is_pinned_to_the_lock_and_light() -> None:
     lock = _pins(ROOT / "requirements.lock")
     assert {name: version for name, version in api.items() if lock.get(name) != version} == {}
     assert FORBIDDEN.isdisjoint(api)
+    assert CREDIT_RUNTIME <= set(api)
 
 
 def test_requirements_api_is_a_closed_set() -> None:
@@ -122,10 +130,20 @@ def test_requirements_api_is_a_closed_set() -> None:
     assert missing == set()
 
 
-def test_the_app_runs_with_only_the_packages_of_requirements_api() -> None:
-    """Imports fail for any package the image lacks (image_python.py); the live-server tests serve this way too."""
+def test_the_app_runs_with_only_the_packages_of_requirements_api(credit_model_dir: Path) -> None:
+    """Imports fail for any package the image lacks (image_python.py); the live-server tests serve this way too.
+
+    Importing the app loads no credit library (XGBoost, scikit-learn, SHAP): loading the credit model does,
+    and scores with the image's packages alone.
+    """
     code = (
         "import sys, api.main, uvicorn.loops.uvloop, uvicorn.protocols.http.httptools_impl\n"
+        "print(sorted(m for m in ('xgboost', 'sklearn', 'shap') if m in sys.modules))\n"
+        "from api.credit import load_credit\n"
+        "from stages.credit.scoring import EXAMPLE\n"
+        f"credit = load_credit({str(credit_model_dir)!r})\n"
+        "assert credit.available, credit.detail\n"
+        "print(0 <= credit.scorer.score(EXAMPLE)['probability'] <= 1)\n"
         "try:\n"
         "    import tensorflow\n"
         "except ModuleNotFoundError as error:\n"
@@ -134,27 +152,44 @@ def test_the_app_runs_with_only_the_packages_of_requirements_api() -> None:
     command = [sys.executable, str(ROOT / "tests/api/image_python.py"), "-c", code]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "No module named 'tensorflow' (not in requirements-api.txt)"
+    assert result.stdout.splitlines() == [
+        "[]",
+        "True",
+        "No module named 'tensorflow' (not in requirements-api.txt)",
+    ]
 
 
-def test_the_image_contains_every_project_file_the_app_imports() -> None:
+def test_the_image_contains_every_project_file_the_app_imports(credit_model_dir: Path) -> None:
     sources = copy_sources()
-    imported = project_files_imported_by_the_app()
+    imported = project_files_imported_by_the_app(credit_model_dir)
     assert "stages/weather/database.py" in imported and "api/main.py" in imported
+    assert {"stages/credit/scoring.py", "stages/credit/features.py", "stages/credit/models.py"} <= set(imported)
     not_copied = [file for file in imported if not any(file == s or file.startswith(s + "/") for s in sources)]
     assert not_copied == []
     assert [file for file in imported if not in_context(file)] == []
-    # …and the migrations the database layer runs, and the two artefacts the service reads.
-    for path in ("stages/weather/migrations", "data/db/weather.sqlite", "models/weather/model_card.json"):
+    # …and the migrations the database layer runs, the form, and the artefacts the service reads.
+    artefacts = ["data/db/weather.sqlite", "models/weather/model_card.json"]
+    artefacts += [f"models/credit/{name}" for name in CREDIT_FILES]
+    for path in ("stages/weather/migrations", *artefacts):
         assert path in sources and in_context(path), path
+    from api.credit import FORM_FILE  # read at import, not a module
+
+    form = str(FORM_FILE.relative_to(ROOT))
+    assert any(form.startswith(source + "/") for source in sources) and in_context(form)
+    # Only what scoring imports from the credit pipeline: not its training, reports or drift stages.
+    credit_sources = {source for source in sources if source.startswith("stages/credit")}
+    assert credit_sources == {file for file in imported if file.startswith("stages/credit/")}
 
 
 def test_the_build_context_leaves_out_what_the_image_does_not_need() -> None:
     for path in (".venv/bin/python", ".git/config", "data/raw/weather/hourly.csv.gz", "models/weather/model.joblib",
                  "tests/api/test_app.py", "stages/weather/train_ml.py", "reports/weather/metrics.json", "params.yaml",
-                 "api/__pycache__/main.cpython-311.pyc"):  # fmt: skip
+                 "api/__pycache__/main.cpython-311.pyc", "models/credit/candidates/xgboost.joblib",
+                 "models/credit/train_summary.json", "stages/credit/train.py", "stages/credit/drift.py",
+                 "data/interim/credit/train.csv.gz"):  # fmt: skip
         assert not in_context(path), path
-    for path in ("api/main.py", "stages/common/logs.py", "stages/weather/migrations/versions/0001_initial.py"):
+    for path in ("api/main.py", "api/static/credit_form.html", "stages/common/logs.py",
+                 "stages/weather/migrations/versions/0001_initial.py", "stages/credit/scoring.py"):  # fmt: skip
         assert in_context(path), path
 
 

@@ -1,0 +1,202 @@
+"""Credit default scoring over HTTP: the credit pipeline's registered model (stages/credit/scoring.py).
+
+`load_credit()` runs once, in the app's lifespan: building the `CreditScorer` imports scikit-learn,
+XGBoost and SHAP (importing `api.main` does not) and reads models/credit/{model.joblib, model_card.json,
+shap_background.csv.gz}. Whatever goes wrong there is reported, never fatal: the weather endpoints keep
+serving, `/credit/score` and `/credit/model` answer 503 saying what is missing, `/health` shows it. The
+model is read at start-up only: after fixing the files, restart the service.
+
+Routes: `POST /credit/score`, `GET /credit/model`, `GET /credit/form` (api/static/credit_form.html).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from api.errors import BadInput, Unavailable
+from api.schemas import EXAMPLE_CREDIT_VERSION, CreditHealth, CreditModelCard, ErrorMessage
+from stages.common.errors import DataError
+from stages.credit.schema import REQUIRED
+from stages.credit.scoring import EXAMPLE, CreditApplication, CreditInputError, CreditScore, CreditScorer
+
+log = logging.getLogger("api")
+
+FORM_FILE = Path(__file__).with_name("static") / "credit_form.html"
+FORM = FORM_FILE.read_text(encoding="utf-8")
+# The page loads nothing from elsewhere, and the browser is told so: it works offline and leaks nothing.
+FORM_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@dataclass(frozen=True)
+class CreditModel:
+    """The registered credit model as loaded at start-up, or why it could not be."""
+
+    model_dir: Path
+    scorer: CreditScorer | None = None
+    card_json: bytes | None = None  # GET /credit/model's body: the card as it is on disk
+    detail: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.scorer is not None
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        problems = ", ".join(f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors())
+        return f"invalid model card ({problems})"
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+
+
+def load_credit(model_dir: Path) -> CreditModel:
+    """The scorer over `model_dir`, or a CreditModel saying why not (never raises)."""
+    try:
+        scorer = CreditScorer(model_dir)
+        CreditModelCard.model_validate(scorer.model_card)
+    except DataError as error:  # files missing (named), or a model the service cannot explain
+        log.error("credit scoring unavailable: %s", error)
+        return CreditModel(model_dir, detail=str(error))
+    except Exception as error:  # a broken pickle or card, a missing library: reported with the stack trace
+        detail = f"cannot load the credit model from {model_dir}: {_reason(error)}"
+        log.error("credit scoring unavailable: %s", detail, exc_info=True)
+        return CreditModel(model_dir, detail=detail)
+    log.info("credit model %s loaded from %s (threshold %.3f)", scorer.version, model_dir, scorer.threshold)
+    return CreditModel(model_dir, scorer, json.dumps(scorer.model_card, ensure_ascii=False).encode())
+
+
+def credit_health(credit: CreditModel) -> CreditHealth:
+    if credit.scorer is None:
+        return CreditHealth(available=False, detail=credit.detail, model_dir=str(credit.model_dir))
+    scorer = credit.scorer
+    return CreditHealth(
+        available=True,
+        model_dir=str(credit.model_dir),
+        model=str(scorer.model_card.get("model")),
+        version=scorer.version,
+        threshold=scorer.threshold,
+        created_at=scorer.model_card.get("created_at"),
+        library_mismatches=scorer.version_mismatches,
+    )
+
+
+async def get_credit(request: Request) -> CreditModel:  # async: no worker thread for a lookup
+    """The loaded model; 503 saying what is missing when it could not be loaded at start-up."""
+    credit: CreditModel = request.app.state.service.credit
+    if credit.scorer is None:
+        raise Unavailable(f"credit scoring is unavailable: {credit.detail} (fix, then restart)", retry=False)
+    return credit
+
+
+CreditDep = Annotated[CreditModel, Depends(get_credit)]
+
+UNAVAILABLE = {
+    503: {"model": ErrorMessage, "description": "The credit model could not be loaded at start-up (see /health)"}
+}
+BAD_APPLICATION = {
+    422: {
+        "model": ErrorMessage,
+        "description": "A field of the wrong type, an impossible value, an unknown field or category, a missing "
+        "required field; the message names each one",
+        "content": {
+            "application/json": {"example": {"detail": "AMT_INCOME_TOTAL: Input should be greater than 0 (got -1.0)"}}
+        },
+    }
+}
+NOT_TEXT = {400: {"model": ErrorMessage, "description": "The body is not even text (not UTF-8)"}}
+EXAMPLE_SCORE = {
+    "client_id": 100001,
+    "probability": 0.554526,
+    "decision": "refuse",
+    "threshold": 0.448,
+    "model": "xgboost",
+    "model_version": EXAMPLE_CREDIT_VERSION,
+    "contribution_units": "log-odds",
+    "top_contributions": [
+        {"feature": "OCCUPATION_TYPE", "value": "Laborers", "contribution": 0.16613},
+        {"feature": "DAYS_ID_PUBLISH", "value": None, "contribution": 0.15653},
+        {"feature": "DAYS_REGISTRATION", "value": None, "contribution": 0.14613},
+        {"feature": "EXT_SOURCE_MEAN", "value": 0.535, "contribution": -0.12609},
+        {"feature": "EXT_SOURCE_MIN", "value": 0.51, "contribution": -0.12478},
+    ],
+    "missing_fields_unseen_in_training": ["NAME_HOUSING_TYPE", "REGION_POPULATION_RELATIVE", "DAYS_REGISTRATION"],
+}
+APPLICATION_EXAMPLES: dict[str, Any] = {
+    "example": {"summary": "An application (made-up values in the ranges of the data)", "value": EXAMPLE},
+    "required only": {
+        "summary": "Only the required fields: the others become missing values",
+        "value": {name: EXAMPLE[name] for name in REQUIRED},
+    },
+}
+
+router = APIRouter(prefix="/credit", tags=["credit"])
+
+
+@router.post(
+    "/score",
+    response_model=CreditScore,
+    responses={200: {"content": {"application/json": {"example": EXAMPLE_SCORE}}}}
+    | NOT_TEXT
+    | BAD_APPLICATION
+    | UNAVAILABLE,
+    summary="Probability of default, decision and its explanation for one application",
+)
+def score(
+    credit: CreditDep,
+    application: Annotated[CreditApplication, Body(openapi_examples=APPLICATION_EXAMPLES)],
+) -> dict[str, Any]:
+    """Scores one loan application with the registered model: probability of default, decision at the
+    registered threshold (`refuse` when probability ≥ threshold), model version, and the fields that moved
+    this client's score most (SHAP, in `contribution_units`: > 0 raises the risk).
+
+    Only `NAME_CONTRACT_TYPE`, `AMT_INCOME_TOTAL`, `AMT_CREDIT` and `DAYS_BIRTH` are required; any other
+    field may be left out or null (a missing value). `missing_fields_unseen_in_training` lists the fields
+    left out that every training application had: send them when they are known."""
+    # A plain function: FastAPI runs it in a worker thread, the model's ~0.1 s of CPU never blocks the loop.
+    assert credit.scorer is not None  # get_credit answered 503 otherwise
+    try:
+        answer = credit.scorer.score(application)
+    except CreditInputError as error:  # valid fields whose values the model cannot take (too large)
+        raise BadInput(str(error)) from None
+    log.info(
+        "POST /credit/score: client %s → %s (probability %.4f, threshold %.3f, model %s)",
+        answer["client_id"],
+        answer["decision"],
+        answer["probability"],
+        answer["threshold"],
+        answer["model_version"],
+    )
+    return answer
+
+
+@router.get(
+    "/model",
+    response_model=CreditModelCard,
+    responses=UNAVAILABLE,
+    summary="The registered credit model's card",
+)
+async def model_card(credit: CreditDep) -> Response:
+    """The model card as the credit_register stage wrote it: version, decision threshold and the cost it
+    minimises, test metrics, features, library versions, intended use and limitations."""
+    assert credit.scorer is not None and credit.card_json is not None
+    log.info("GET /credit/model: %s %s", credit.scorer.model_card.get("model"), credit.scorer.version)
+    return Response(credit.card_json, media_type="application/json")
+
+
+@router.get("/form", response_class=HTMLResponse, summary="A page to try one application by hand")
+async def form() -> HTMLResponse:
+    """A static HTML form (no external resource): a few key fields, prefilled with an example application,
+    posted as JSON to `/credit/score`; shows the probability, the decision and the top contributions."""
+    log.info("GET /credit/form")
+    return HTMLResponse(FORM, headers={"Content-Security-Policy": FORM_POLICY})

@@ -1,0 +1,33 @@
+"""What the tests that start a real service share: a free loopback port, and the rule for a service
+that is not there (skipped on a developer's machine, a failure in CI, so CI never passes untested)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def unavailable(what: str, reason: str, hint: str) -> None:
+    """Skip the test (fail it when CI=true) because `what` cannot run: `reason`; `hint` says how to fix it."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{what} cannot run in CI: {reason}", pytrace=False)
+    pytest.skip(f"{what} skipped: {reason}; {hint}")
+
+
+def stop(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Terminate a server the test started, killing it if it does not exit in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
