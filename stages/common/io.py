@@ -10,6 +10,7 @@ import contextlib
 import gzip
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,3 +75,27 @@ def write_csv(path: str | Path, frame: pd.DataFrame, **kwargs: Any) -> None:
                 compressed.write(frame.to_csv(**kwargs).encode("utf-8"))
         else:
             frame.to_csv(tmp, **kwargs)
+
+
+def write_training_curves(folder: str | Path, histories: dict[str, dict[str, list[float]]]) -> None:
+    """One CSV per run (`epoch` then one column per Keras history key), so `dvc plots` draws one line
+    per run. The folder is built beside its target and swapped in whole: no stale run survives a rerun,
+    and a crash leaves the previous folder intact."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        for name, history in histories.items():
+            frame = pd.DataFrame(history).round(4)
+            frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
+            frame.to_csv(staging / f"{name}.csv", index=False)
+        os.chmod(staging, 0o755)
+        if folder.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=folder.parent))
+            os.replace(folder, retired / folder.name)
+            os.replace(staging, folder)
+            shutil.rmtree(retired)
+        else:
+            os.replace(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

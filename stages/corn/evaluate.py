@@ -18,7 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from stages.common.errors import DataError
-from stages.common.io import atomic_path, read_json, write_csv, write_json
+from stages.common.io import atomic_path, read_json, write_csv, write_json, write_training_curves
 from stages.common.logs import get_logger
 from stages.common.params import load_params
 from stages.common.paths import ROOT
@@ -48,7 +48,8 @@ METRICS = REPORTS / "metrics.json"
 REPORT = REPORTS / "evaluation.html"
 FIGURES = REPORTS / "evaluation"
 COMPARISON = REPORTS / "comparison.csv"
-CURVES = REPORTS / "training_curves.csv"
+CURVES = REPORTS / "training_curves"  # one CSV per experiment: one line each in `dvc plots`
+CONFUSION = REPORTS / "confusion_test.csv"  # actual/predicted class per test image (DVC's confusion template)
 BEST_MODEL = MODELS / "best_model.keras"
 MODEL_CARD = MODELS / "model_card.json"
 FAMILY_COLOURS = {"baseline": "0.6", "own_cnn": "tab:blue", "transfer": "tab:green"}
@@ -433,13 +434,18 @@ def main() -> None:
     write_json(METRICS, metrics)
     publish_best_model(best4, catalogue[best4], metrics)
     write_csv(COMPARISON, table[["n_classes", "family", "accuracy", "loss"]].rename_axis("experiment").round(4))
-    curves = [
-        {"experiment": name, "epoch": epoch + 1, **{k: round(v[epoch], 4) for k, v in e["history"].items()}}
-        for name, e in catalogue.items()
-        if e.get("history")
-        for epoch in range(len(e["history"]["loss"]))
-    ]
-    write_csv(CURVES, pd.DataFrame(curves), index=False)
+    write_training_curves(CURVES, {name: e["history"] for name, e in catalogue.items() if e.get("history")})
+    classes4 = catalogue[best4]["classes"]
+    write_csv(
+        CONFUSION,
+        pd.DataFrame(
+            {
+                "actual": [classes4[i] for i in p4["labels"]],
+                "predicted": [classes4[i] for i in p4["probabilities"].argmax(axis=1)],
+            }
+        ),
+        index=False,
+    )
     write_report(metrics, table, catalogue, matrices, figures, explanations)
 
 

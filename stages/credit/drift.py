@@ -27,7 +27,7 @@ from stages.common.io import atomic_path, read_json, write_csv, write_json
 from stages.common.logs import get_logger
 from stages.common.params import load_params
 from stages.common.plotting import plt
-from stages.common.report import Figure, Section, render_report
+from stages.common.report import Figure, Section, label_external_page, render_report
 from stages.common.stage import run_stage
 from stages.credit.data import read_frame, read_summary
 from stages.credit.paths import CURRENT, DRIFT_METRICS, IMPORTANCE, MODEL, MODEL_CARD, OOF_PREDICTIONS, TRAIN
@@ -155,10 +155,6 @@ def main() -> None:
     drifted = fields[fields["drifted"]]
     shown = list(dict.fromkeys([PREDICTION, *importance.index[:report_columns], *drifted.index[:top_drifts]]))
     shown = [name for name in shown if name in reference.columns]
-    html_snapshot = drift_report(reference, current, shown)
-    with atomic_path(EVIDENTLY_HTML) as tmp:
-        html_snapshot.save_html(str(tmp))
-
     prediction = columns.loc[PREDICTION]
     refusal_reference = float((reference[PREDICTION] >= threshold).mean())
     refusal_current = float((current[PREDICTION] >= threshold).mean())
@@ -187,12 +183,23 @@ def main() -> None:
         prediction["score"],
     )
 
+    provenance = drift_provenance(metrics, card, data)
+    html_snapshot = drift_report(reference, current, shown)
+    with atomic_path(EVIDENTLY_HTML) as tmp:
+        html_snapshot.save_html(str(tmp))
+        label_external_page(
+            tmp,
+            "Credit default scoring — Evidently data-drift report",
+            provenance,
+            "Interactive Evidently DataDriftPreset page. The written conclusion is in drift_summary.html.",
+        )
+
     source = f"Data: {data['description']} ({data['kind']}): training split vs unlabelled applications"
     figures = [
         plot_scores(columns, top_drifts, source),
         plot_prediction(reference[PREDICTION], current[PREDICTION], threshold, source),
     ]
-    write_summary(metrics, columns, drifted, top_drifts, card, data, figures)
+    write_summary(metrics, columns, drifted, top_drifts, provenance, figures)
 
 
 def plot_scores(columns: pd.DataFrame, top: int, source: str) -> Figure:
@@ -293,8 +300,19 @@ def _conclusion(metrics: dict, columns: pd.DataFrame, drifted: pd.DataFrame, top
     return text
 
 
+def drift_provenance(metrics: dict, card: dict, data: dict) -> dict:
+    return {
+        "data source": data["description"],
+        "kind": data["kind"],
+        "reference": f"training split, {metrics['rows_reference']:,} rows",
+        "current": f"unlabelled applications, {metrics['rows_current']:,} rows",
+        "model": f"{card['model']} {card['version']}",
+        "interactive report": "drift.html (Evidently)",
+    }
+
+
 def write_summary(
-    metrics: dict, columns: pd.DataFrame, drifted: pd.DataFrame, top: int, card: dict, data: dict, figures: list[Figure]
+    metrics: dict, columns: pd.DataFrame, drifted: pd.DataFrame, top: int, provenance: dict, figures: list[Figure]
 ) -> None:
     table = columns.head(max(top, 15))[["method", "score", "threshold", "drifted", "importance_rank", "shift"]]
     measured = [
@@ -316,14 +334,6 @@ def write_summary(
         ),
         Section("How it was measured", measured),
     ]
-    provenance = {
-        "data source": data["description"],
-        "kind": data["kind"],
-        "reference": f"training split, {metrics['rows_reference']:,} rows",
-        "current": f"unlabelled applications, {metrics['rows_current']:,} rows",
-        "model": f"{card['model']} {card['version']}",
-        "interactive report": "drift.html (Evidently)",
-    }
     render_report(SUMMARY_HTML, "Credit default scoring — data drift", provenance, sections)
 
 

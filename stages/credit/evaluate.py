@@ -37,6 +37,7 @@ from stages.credit.paths import (
     COST_CURVE,
     METRICS,
     OOF_PREDICTIONS,
+    ROC_CURVE,
     TEST,
     TEST_PREDICTIONS,
     TRAIN_SUMMARY,
@@ -182,6 +183,17 @@ def plot_cost_curves(
         "model on the test split, never used to choose anything."
     )
     return Figure(save(fig, FIGURES / "cost_curve.png", source), caption), curves
+
+
+def roc_table(test: pd.DataFrame, models: list[str], points: int = 201) -> pd.DataFrame:
+    """True-positive rate of every model on one false-positive-rate grid (one column per model), so a
+    single file draws one ROC line per model in `dvc plots`; the curves are interpolated linearly."""
+    grid = np.linspace(0.0, 1.0, points)
+    table = {"false_positive_rate": grid}
+    for name in models:
+        fpr, tpr, _ = roc_curve(test[TARGET], test[name])
+        table[name] = np.interp(grid, fpr, tpr)
+    return pd.DataFrame(table)
 
 
 def plot_roc(test: pd.DataFrame, scores: dict, source: str) -> Figure:
@@ -366,6 +378,7 @@ def main() -> None:
     oof = pd.read_csv(OOF_PREDICTIONS)
     cost_figure, curves = plot_cost_curves(oof, predictions, models, best, weights, steps, source)
     write_csv(COST_CURVE, curves.round(5), index=False)
+    write_csv(ROC_CURVE, roc_table(predictions, list(scores)).round(5), index=False)
     imbalance = pd.DataFrame(summary["imbalance"])
     figures = {
         "cost": cost_figure,

@@ -18,6 +18,7 @@ METRICS = DIRS["reports"] / "metrics.json"
 EVALUATION_REPORT = DIRS["reports"] / "evaluation.html"
 EVALUATION_FIGURES = DIRS["reports"] / "evaluation"
 COST_CURVE = DIRS["reports"] / "cost_curve.csv"
+ROC_CURVE = DIRS["reports"] / "roc_test.csv"
 TEST_PREDICTIONS = DIRS["processed"] / "test_predictions.csv.gz"
 # credit_register (the registry: models/credit/model.joblib is the artifact in dvc.yaml)
 MODEL = DIRS["models"] / "model.joblib"

@@ -264,6 +264,7 @@ def main() -> None:
             )
         )
     provenance = {
+        "kind": info["kind"],
         "data": f"{info['description']} — {info['kind']}, licence {info['licence']}",
         "split": f"test ({len(frame)} reviews; never used for training or model choice)",
         "model": f"{best}, chosen on validation accuracy",

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages.common.io import read_json, write_csv, write_json
+from stages.common.io import read_json, write_csv, write_json, write_training_curves
 from stages.common.logs import get_logger
 from stages.common.plotting import plt
 from stages.common.provenance import library_versions, utc_now
@@ -172,12 +172,8 @@ def plot_curves(lstm_summary: dict, source: str) -> Figure:
 
 def write_curves(lstm_summary: dict, primary: str) -> None:
     """Per-epoch training and validation loss/accuracy of each LSTM variant on the primary data set."""
-    if CURVES.exists():
-        shutil.rmtree(CURVES)
-    for name, variant in lstm_summary["datasets"][primary]["variants"].items():
-        history = pd.DataFrame(variant["history"])
-        history.insert(0, "epoch", np.arange(1, len(history) + 1))
-        write_csv(CURVES / f"{name}.csv", history, index=False, float_format="%.4f")
+    variants = lstm_summary["datasets"][primary]["variants"]
+    write_training_curves(CURVES, {name: variant["history"] for name, variant in variants.items()})
 
 
 def register(best: str, primary: str, card: dict) -> None:
@@ -444,11 +440,15 @@ def render(
             figures=[figures["curves"]],
         ),
     ]
-    provenance = {
-        name: f"{info['kind']}, {info['rows']['train']:,}/{info['rows']['validation']:,}/{info['rows']['test']:,} "
-        "reviews (train/validation/test)"
-        for name, info in metrics["data"]["datasets"].items()
-    } | {"licence": metrics["data"]["licence"], "primary data set": primary}
+    provenance = (
+        {"kind": metrics["data"]["kind"]}
+        | {
+            name: f"{info['kind']}, {info['rows']['train']:,}/{info['rows']['validation']:,}/{info['rows']['test']:,} "
+            "reviews (train/validation/test)"
+            for name, info in metrics["data"]["datasets"].items()
+        }
+        | {"licence": metrics["data"]["licence"], "primary data set": primary}
+    )
     render_report(
         REPORT, f"French review sentiment — evaluation ({primary}, {metrics['data']['kind']})", provenance, sections
     )

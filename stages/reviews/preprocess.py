@@ -261,7 +261,8 @@ def build_report(summary: dict[str, Any], studies, examples, lengths, source_inf
             figures=[plot_lengths(lengths, source)],
         ),
     ]
-    provenance = {
+    kinds = sorted({info["kind"] for info in source_info["datasets"].values()})
+    provenance = {"kind": ", ".join(kinds)} | {
         name: f"{info['description']} — {info['kind']}, {info['path']}, licence {info['licence']}, "
         f"rows {'/'.join(f'{n:,}' for n in info['rows'].values())} (train/validation/test)"
         for name, info in source_info["datasets"].items()

@@ -548,41 +548,41 @@ def provenance_block(summary: dict[str, Any], series: pd.DataFrame, days: int, l
     """The report's provenance lines, from clean_summary.json (any key may be missing)."""
     source = summary.get("source") or {}
     block = {
-        "Data source": str(source.get("source", "not recorded")),
-        "Kind": str(source.get("kind", "not recorded")),
-        "Description": str(source.get("description", "not recorded")),
-        "Location": location,
+        "data source": str(source.get("source", "not recorded")),
+        "kind": str(source.get("kind", "not recorded")),
+        "description": str(source.get("description", "not recorded")),
+        "location": location,
     }
     where = source.get("location")
     if isinstance(where, dict) and {"latitude", "longitude"} <= where.keys():
-        block["Location"] = f"{location} (lat {where['latitude']}, lon {where['longitude']})"
+        block["location"] = f"{location} (lat {where['latitude']}, lon {where['longitude']})"
     grid = source.get("grid")
     if isinstance(grid, dict) and grid:
-        block["Grid cell"] = ", ".join(f"{key} {value}" for key, value in grid.items())
+        block["grid cell"] = ", ".join(f"{key} {value}" for key, value in grid.items())
     for key, label in (
-        ("file", "File"),
+        ("file", "file"),
         ("url", "URL"),
         ("sha256", "SHA-256"),
-        ("origin", "Origin"),
-        ("retrieved_at", "Retrieved"),
+        ("origin", "origin"),
+        ("retrieved_at", "retrieved"),
     ):
         if source.get(key):
             block[label] = str(source[key])
     if summary.get("start") and summary.get("end"):
-        block["Period"] = f"{summary['start']} → {summary['end']} (UTC, hourly source)"
+        block["period"] = f"{summary['start']} → {summary['end']} (UTC, hourly source)"
     else:
-        block["Period"] = f"{series.index[0].isoformat()} → {series.index[-1].isoformat()} (UTC, 3-hour steps)"
+        block["period"] = f"{series.index[0].isoformat()} → {series.index[-1].isoformat()} (UTC, 3-hour steps)"
     rows = summary.get("rows")
     hourly = f"{rows:,} hourly rows → " if isinstance(rows, int) else ""
-    block["Rows"] = f"{hourly}{len(series):,} three-hour steps ({days:,} whole days)"
+    block["rows"] = f"{hourly}{len(series):,} three-hour steps ({days:,} whole days)"
     filled = summary.get("filled_values")
     by_column = {k: v for k, v in (summary.get("filled_by_column") or {}).items() if v}
     if filled is None:
-        block["Filled values"] = "not recorded"
+        block["filled values"] = "not recorded"
     else:
         detail = ", ".join(f"{k}: {v}" for k, v in by_column.items())
-        block["Filled values"] = f"{filled} by linear interpolation" + (f" ({detail})" if detail else "")
-    block["Licence"] = str(source.get("licence", LICENCE))
+        block["filled values"] = f"{filled} by linear interpolation" + (f" ({detail})" if detail else "")
+    block["licence"] = str(source.get("licence", LICENCE))
     return block
 
 

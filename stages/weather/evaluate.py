@@ -214,11 +214,12 @@ def main() -> None:
         "skipped": skipped,
     }
     write_json(METRICS, metrics)
-    write_csv(
-        RMSE_BY_STEP,
-        by_step.round(4).stack().rename("rmse").reset_index().assign(target_hour=lambda f: f["step"] * STEP_HOURS),
-        index=False,
-    )
+    # One row per forecast step, one column per model (+ `best_model`, whatever it is): `dvc plots` draws
+    # the columns it is given as lines, so the top-level plot stays valid when the best model changes.
+    step_table = by_step.T.round(4)
+    step_table.insert(0, "best_model", step_table[best])
+    step_table.insert(0, "target_hour", step_table.index * STEP_HOURS)
+    write_csv(RMSE_BY_STEP, step_table.rename_axis("step").reset_index(), index=False)
 
     wide = forecasts.pivot_table(index="target_time", columns="model", values="predicted")
     wide["observed"] = forecasts.drop_duplicates("target_time").set_index("target_time")["observed"]

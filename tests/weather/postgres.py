@@ -14,13 +14,14 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.services import free_port, unavailable
 
 ENV_URL = "WEATHER_TEST_POSTGRES_URL"
 SERVER_USER = "postgres"  # the OS user the Debian/Ubuntu package creates
@@ -35,10 +36,18 @@ def postgres_url() -> Iterator[str]:
         return
     bindir = find_bindir()
     if bindir is None:
-        _unavailable(f"no PostgreSQL server binaries ({', '.join(TOOLS)}) on PATH or in /usr/lib/postgresql/*/bin")
+        unavailable(
+            "PostgreSQL tests",
+            f"no PostgreSQL server binaries ({', '.join(TOOLS)}) on PATH or in /usr/lib/postgresql/*/bin",
+            f"install postgresql or set {ENV_URL}",
+        )
     as_root = os.geteuid() == 0
     if as_root and not _user_exists(SERVER_USER):
-        _unavailable(f"running as root and there is no '{SERVER_USER}' user to run the server as")
+        unavailable(
+            "PostgreSQL tests",
+            f"running as root and there is no '{SERVER_USER}' user to run the server as",
+            f"install postgresql or set {ENV_URL}",
+        )
     with _server(bindir, as_root) as url:
         yield url
 
@@ -64,23 +73,11 @@ def _user_exists(name: str) -> bool:
     return True
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"PostgreSQL tests cannot run in CI: {reason}", pytrace=False)
-    pytest.skip(f"PostgreSQL tests skipped: {reason}; install postgresql or set {ENV_URL}")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextlib.contextmanager
 def _server(bindir: Path, as_root: bool) -> Iterator[str]:
     # mkdtemp under /tmp (not pytest's 0700 tmp tree) so the postgres user can reach it; short socket path.
     workdir = Path(tempfile.mkdtemp(prefix="weather-pg-"))
-    data, log_file, port = workdir / "data", workdir / "server.log", _free_port()
+    data, log_file, port = workdir / "data", workdir / "server.log", free_port()
     prefix = ["runuser", "-u", SERVER_USER, "--"] if as_root else []
     if as_root:
         shutil.chown(workdir, SERVER_USER)

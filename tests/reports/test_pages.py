@@ -1,0 +1,50 @@
+"""Every committed report reads on its own: a title, the data's provenance, links that resolve."""
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from stages.common.paths import REPORTS_DIR
+from stages.common.provenance import DATA_KINDS
+from stages.reports.index import read_page
+
+PAGES = sorted(REPORTS_DIR.rglob("*.html"))
+REPORTS = [page for page in PAGES if page.name != "index.html"]
+
+
+def local_targets(page: Path) -> list[str]:
+    reader = read_page(page)
+    targets = []
+    for link in reader.links + reader.images:
+        parsed = urlparse(link)
+        if parsed.scheme or link.startswith("#") or not parsed.path:
+            continue  # external, data: URIs or in-page anchors
+        targets.append(parsed.path)
+    return targets
+
+
+def test_every_pipeline_has_reports():
+    assert {page.parent.name for page in REPORTS} >= {"weather", "corn", "credit", "reviews"}
+
+
+@pytest.mark.parametrize("page", REPORTS, ids=lambda p: p.relative_to(REPORTS_DIR).as_posix())
+def test_report_has_a_title_and_states_its_data_kind(page):
+    reader = read_page(page)
+    assert reader.title.strip(), "no <title>"
+    kinds = reader.provenance.get("kind", "").split(", ")
+    assert kinds != [""], f"no provenance `kind` line (provenance: {reader.provenance})"
+    assert all(kind in DATA_KINDS for kind in kinds), reader.provenance["kind"]
+    if "synthetic" in kinds:
+        assert "SYNTHETIC" in reader.title.upper(), "a synthetic-data report must say so in its title"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(REPORTS_DIR).as_posix())
+def test_relative_links_and_images_resolve(page):
+    missing = [target for target in local_targets(page) if not (page.parent / target).exists()]
+    assert not missing, f"{page.name} links to missing files: {missing}"
+
+
+def test_index_links_every_report():
+    linked = {(REPORTS_DIR / target).resolve() for target in local_targets(REPORTS_DIR / "index.html")}
+    assert {page.resolve() for page in REPORTS} <= linked
