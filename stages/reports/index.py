@@ -31,6 +31,7 @@ BENCH = "bench.json"  # written by bench/pipeline.py, shown when present
 BENCH_API = "bench_api.json"  # written by bench/api_load.py
 PIPELINE_FILE = ROOT / "dvc.yaml"
 BETTER = ("lower", "higher")
+TEMPLATES = Path(__file__).with_name("templates")
 
 
 class PageReader(HTMLParser):
@@ -141,7 +142,21 @@ def headline(pipeline: str, settings: Params, contract: dict) -> Headline:
                 raise DataError(f"reports/{pipeline}/metrics.json: no test `{name}` for model `{model}`") from None
         change = 100 * (values["best"] - values["baseline"]) / abs(values["baseline"]) if values["baseline"] else None
         improved = values["best"] < values["baseline"] if better == "lower" else values["best"] > values["baseline"]
-        rows.append({"name": name, "better": better, **values, "change_percent": change, "improved": improved})
+        entry = contract["test"][best]
+        ci95 = entry.get(f"{name}_ci95")  # half-width of the 95 % interval, when the pipeline reports one
+        low, high = entry.get(f"{name}_ci_low"), entry.get(f"{name}_ci_high")  # or its bounds
+        interval = (float(low), float(high)) if low is not None and high is not None else None
+        rows.append(
+            {
+                "name": name,
+                "better": better,
+                **values,
+                "change_percent": change,
+                "improved": improved,
+                "ci95": ci95,
+                "interval": interval,
+            }
+        )
     data = contract["data"]
     return Headline(
         pipeline=pipeline,
@@ -153,6 +168,34 @@ def headline(pipeline: str, settings: Params, contract: dict) -> Headline:
         baseline=baseline,
         metrics=rows,
     )
+
+
+def interpretation(row: Headline) -> str:
+    """One or two sentences a reader can take away, written from the numbers (never by hand)."""
+    compared = "; ".join(
+        f"{m['name']} {m['best']:.4g}"
+        + (f" ± {m['ci95']:.2g}" if m["ci95"] is not None else "")
+        + (f" [{m['interval'][0]:.4g}, {m['interval'][1]:.4g}]" if m["interval"] else "")
+        + f" against {m['baseline']:.4g}"
+        + (f" ({m['change_percent']:+.1f} %)" if m["change_percent"] is not None else "")
+        for m in row.metrics
+    )
+    better = [m["name"] for m in row.metrics if m["improved"]]
+    worse = [m["name"] for m in row.metrics if not m["improved"]]
+    if not worse:
+        verdict = f"{row.best_model} beats the baseline {row.baseline} on every headline metric"
+    elif better:
+        verdict = f"{row.best_model} beats {row.baseline} on {', '.join(better)} but not on {', '.join(worse)}"
+    else:
+        verdict = f"{row.best_model} does NOT beat the baseline {row.baseline}"
+    within = [m["name"] for m in row.metrics if m["ci95"] is not None and abs(m["best"] - m["baseline"]) < m["ci95"]]
+    size = f"{row.rows:,} rows of " if row.rows else ""
+    text = f"On the test split, {verdict}: {compared}. Data: {size}{row.kind} data."
+    if within:
+        text += f" The gap on {', '.join(within)} is inside the 95 % interval: not a clear win on this test split."
+    if row.kind == "synthetic":
+        text += " Synthetic data: the numbers show that the pipeline works, not how a model does on the real problem."
+    return text
 
 
 def pipeline_reports(
@@ -207,6 +250,7 @@ def build_index(settings: Params, reports_dir: Path, outputs: dict[str, tuple[st
         pipelines.append(
             {
                 "headline": row,
+                "interpretation": interpretation(row),
                 "reports": reports,
                 "metrics_href": f"{pipeline}/metrics.json",
                 "readme_href": f"{pipeline}/README.md" if (reports_dir / pipeline / "README.md").exists() else None,
@@ -219,6 +263,7 @@ def build_index(settings: Params, reports_dir: Path, outputs: dict[str, tuple[st
     render_template(
         "index.html.j2",
         index,
+        TEMPLATES,
         pipelines=pipelines,
         bench=read_json(bench) if bench.exists() else None,
         bench_api=read_json(bench_api) if bench_api.exists() else None,

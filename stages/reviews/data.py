@@ -19,7 +19,7 @@ import pandas as pd
 
 from stages.common.errors import DataError
 from stages.common.io import write_csv
-from stages.common.paths import ROOT, pipeline_dirs
+from stages.common.paths import pipeline_dirs, shown
 from stages.common.provenance import file_sha256
 
 DIRS = pipeline_dirs("reviews")
@@ -52,12 +52,6 @@ def interim_split(dataset: str, split: str) -> Path:
 
 def processed_split(dataset: str, split: str) -> Path:
     return TOKENS_DIR / dataset / f"{split}.csv.gz"
-
-
-def shown(path: Path) -> str:
-    """A path relative to the project root when inside it, so provenance does not depend on the checkout."""
-    path = Path(path).resolve()
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def _format(path: Path) -> str | None:

@@ -16,10 +16,10 @@ from stages.common.errors import ParamError
 from stages.common.io import atomic_path, read_json, write_json
 from stages.common.logs import get_logger
 from stages.common.params import Params, load_params
-from stages.common.paths import resolve
+from stages.common.paths import resolve, shown
 from stages.common.provenance import file_sha256, library_versions
 from stages.common.stage import run_stage
-from stages.reviews.data import EMBEDDINGS_DIR, EMBEDDINGS_SUMMARY, INTERIM_SOURCE, processed_split, read_reviews, shown
+from stages.reviews.data import EMBEDDINGS_DIR, EMBEDDINGS_SUMMARY, INTERIM_SOURCE, processed_split, read_reviews
 from stages.reviews.word_vectors import SpacyVectors, Word2VecVectors, build_vocabulary, embedding_matrix
 
 log = get_logger("reviews.embeddings")

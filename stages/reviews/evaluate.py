@@ -288,18 +288,17 @@ def main() -> None:
     vectorised = {m["features"]: m["vectorise_seconds"] for m in fitted}  # once per feature set
     baselines_seconds = sum(m["fit_seconds"] for m in fitted) + sum(vectorised.values())
     render(
-        metrics,
-        scores,
-        table,
-        figures,
-        embeddings,
-        lstm,
-        primary,
-        datasets,
-        best,
-        best_baseline,
-        best_lstm,
-        baselines_seconds,
+        metrics=metrics,
+        scores=scores,
+        table=table,
+        figures=figures,
+        embeddings=embeddings,
+        lstm=lstm,
+        primary=primary,
+        best=best,
+        best_baseline=best_baseline,
+        best_lstm=best_lstm,
+        baselines_seconds=baselines_seconds,
     )
     log.info("best model on validation: %s (test accuracy %.3f)", best, test[best]["accuracy"])
 
@@ -333,19 +332,20 @@ def full_data_estimate(lstm_info: dict, baselines_seconds: float) -> str:
 
 
 def render(
-    metrics,
-    scores,
-    table,
-    figures,
-    embeddings,
-    lstm,
-    primary,
-    datasets,
-    best,
-    best_baseline,
-    best_lstm,
-    baselines_seconds,
+    *,
+    metrics: dict,
+    scores: dict,
+    table: pd.DataFrame,
+    figures: dict[str, Figure],
+    embeddings: dict,
+    lstm: dict,
+    primary: str,
+    best: str,
+    best_baseline: str,
+    best_lstm: str,
+    baselines_seconds: float,
 ) -> None:
+    """evaluation.html; keyword-only, so eleven results cannot be passed in the wrong order."""
     test, validation = scores[primary]["test"], scores[primary]["validation"]
     best_acc, ci = test[best]["accuracy"], test[best]["accuracy_ci95"]
     anchors = "; ".join(f"{label} {value * 100:.1f} %" for label, value in ANCHORS.items())

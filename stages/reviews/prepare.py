@@ -10,7 +10,7 @@ from stages.common.errors import ParamError
 from stages.common.io import write_json
 from stages.common.logs import get_logger
 from stages.common.params import Params, load_params
-from stages.common.paths import resolve
+from stages.common.paths import resolve, shown
 from stages.common.provenance import DATA_KINDS, utc_now
 from stages.common.stage import run_stage
 from stages.reviews.data import (
@@ -20,7 +20,6 @@ from stages.reviews.data import (
     drop_cross_split_duplicates,
     interim_split,
     load_reviews,
-    shown,
     stratified_sample,
     write_reviews,
 )

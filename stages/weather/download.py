@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -11,7 +10,7 @@ from stages.common.errors import ParamError
 from stages.common.io import write_csv, write_json
 from stages.common.logs import get_logger
 from stages.common.params import Params, load_params
-from stages.common.paths import ROOT, pipeline_dirs, resolve
+from stages.common.paths import pipeline_dirs, resolve, shown
 from stages.common.provenance import file_sha256, utc_now
 from stages.common.stage import run_stage
 from stages.weather.data import RAW_HOURLY, RAW_SOURCE, TIME_FORMAT
@@ -109,18 +108,18 @@ def _read_csv(settings: Params, name: str) -> tuple[pd.DataFrame, dict[str, Any]
     path = resolve(settings.get("csv_path", type_=str))
     if not path.is_file():
         raise ParamError(settings.name("csv_path"), f"file not found: {path}")
-    log.info("reading %s", _shown(path))
+    log.info("reading %s", shown(path))
     frame, metadata = read_openmeteo_csv(path)
     sha256 = file_sha256(path)
     known = KNOWN_SAMPLES.get(sha256, {})
     shipped = path.parent == pipeline_dirs("weather")["external"]
-    where = f"shipped in {_shown(path.parent)}" if shipped else f"read from {_shown(path)}"
+    where = f"shipped in {shown(path.parent)}" if shipped else f"read from {shown(path)}"
     return frame, {
         "source": "csv",
         "kind": "real-sample",
         "description": f"{DESCRIPTION} export, {name}, {where}",
         **_described({**known, **metadata}),
-        "file": _shown(path),
+        "file": shown(path),
         "sha256": sha256,
         "layout": metadata["layout"],
     }
@@ -138,16 +137,11 @@ def _described(metadata: dict[str, Any]) -> dict[str, Any]:
     return {out: metadata[key] for key, out in keys.items() if metadata.get(key) is not None}
 
 
-def _shown(path: Path) -> str:
-    """A path relative to the project root when inside it, so provenance does not depend on the checkout."""
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
-
-
 def main() -> None:
     frame, provenance = download(load_params("weather"))
     write_csv(RAW_HOURLY, frame, date_format=TIME_FORMAT, index_label="time")
     write_json(RAW_SOURCE, provenance)
-    log.info("wrote %s and %s", _shown(RAW_HOURLY), _shown(RAW_SOURCE))
+    log.info("wrote %s and %s", shown(RAW_HOURLY), shown(RAW_SOURCE))
 
 
 if __name__ == "__main__":

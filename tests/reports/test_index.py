@@ -9,7 +9,7 @@ from stages.common.io import write_json
 from stages.common.params import Params
 from stages.common.plotting import plt, save_figure
 from stages.common.report import Figure, Section, render_report
-from stages.reports.index import build_index, headline, producer, read_page, stage_outputs
+from stages.reports.index import build_index, headline, interpretation, producer, read_page, stage_outputs
 
 SETTINGS = {
     "demo": {
@@ -103,3 +103,16 @@ def test_producer_is_the_stage_of_the_longest_declared_output():
     assert producer("reports/credit/drift.html", outputs)[0] == "credit_drift"
     assert producer("reports/index.html", outputs)[0] == "reports_index"
     assert producer("README.md", outputs)[0] == "(not a DVC output)"
+
+
+def test_interpretation_states_the_verdict_and_the_uncertainty():
+    settings = Params(SETTINGS, "reports.pipelines").section("demo")
+    close = {"rmse": 2.9, "accuracy": 0.62, "accuracy_ci95": 0.05}
+    contract = {**CONTRACT, "test": {**CONTRACT["test"], "good": close}}
+    text = interpretation(headline("demo", settings, contract))
+    assert "good beats the baseline naive on every headline metric" in text
+    assert "accuracy 0.62 ± 0.05 against 0.6" in text
+    assert "The gap on accuracy is inside the 95 % interval" in text
+    assert "Synthetic data" in text
+    worse = {**CONTRACT, "test": {**CONTRACT["test"], "good": {"rmse": 3.5, "accuracy": 0.7}}}
+    assert "good beats naive on accuracy but not on rmse" in interpretation(headline("demo", settings, worse))
