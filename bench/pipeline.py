@@ -26,6 +26,7 @@ import os
 import platform
 import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -118,7 +119,7 @@ def full_repro(clone: Path, env: dict[str, str]) -> dict:
     return {"seconds": round(end - begin, 1), "stages": stages}
 
 
-def test_suite(clone: Path, env: dict[str, str], python: str) -> dict:
+def run_test_suite(clone: Path, env: dict[str, str], python: str) -> dict:
     seconds, result = timed([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], clone, env)
     summary = next((line for line in reversed(result.stdout.splitlines()) if " in " in line), "")
     return {"seconds": round(seconds, 1), "exit_code": result.returncode, "summary": summary.strip("= ")}
@@ -162,7 +163,7 @@ def main() -> None:
     results["noop_repro"] = {"seconds": round(statistics.median(noop), 2), "runs": [round(s, 2) for s in noop]}
     if not args.skip_tests:
         print("test suite", flush=True)
-        results["tests"] = test_suite(clone, env, python)
+        results["tests"] = run_test_suite(clone, env, python)
     load_after = os.getloadavg()
 
     stages = sorted(results["full_repro"]["stages"], key=lambda s: s["seconds"], reverse=True)
@@ -226,7 +227,7 @@ def main() -> None:
     if args.keep:
         print(f"clone kept in {clone}")
     else:
-        subprocess.run(["rm", "-rf", str(workdir)], check=False)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import time
+from collections.abc import Callable
 
 import pytest
 
@@ -31,3 +33,18 @@ def stop(process: subprocess.Popen, timeout: float = 10) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def wait_until_up(
+    answers: Callable[[], bool], process: subprocess.Popen, timeout_s: float, interval: float = 0.1
+) -> bool:
+    """Poll `answers()` until it is true (True); False if the server process exits first or `timeout_s`
+    passes (the caller reads its log and says why)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        if answers():
+            return True
+        time.sleep(interval)
+    return False

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import secrets
 import shutil
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -27,11 +27,12 @@ from configobj import ConfigObj
 
 from stages.common.paths import ROOT
 from tests.dvc_project import copy_project, run
-from tests.services import free_port, stop, unavailable
+from tests.services import free_port, stop, unavailable, wait_until_up
 
 pytestmark = pytest.mark.slow
 
-KEY_ID, SECRET = "test-key-id", "test-secret"  # moto accepts any keys; real ones never appear in a test
+# moto accepts any keys: made up for each run, under the names DVC's remote options use.
+MOTO_KEYS = {"access_key_id": secrets.token_hex(10), "secret_access_key": secrets.token_hex(20)}
 REGION = "us-east-1"
 STAGES = ["weather_download", "weather_clean", "weather_aggregate"]  # the cheap, offline head of the weather chain
 SERVER_MODULES = ("moto", "flask", "flask_cors", "boto3")  # moto[server] and the client that makes the bucket
@@ -67,11 +68,8 @@ def s3_endpoint(tmp_path_factory) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 30
-        while not _answers(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"moto server did not start on {url}:\n{log_path.read_text()}", pytrace=False)
-            time.sleep(0.2)
+        if not wait_until_up(lambda: _answers(url), server, timeout_s=30):
+            pytest.fail(f"moto server did not start on {url}:\n{log_path.read_text()}", pytrace=False)
         yield url
     finally:
         stop(server)
@@ -114,12 +112,12 @@ def test_push_wipe_pull_restores_the_outputs_byte_for_byte(s3_endpoint, tmp_path
     remote = committed["core"]["remote"]
     remote_url = urlsplit(committed[f'remote "{remote}"']["url"])
     assert remote_url.scheme == "s3"
-    secrets = {"endpointurl", "access_key_id", "secret_access_key", "session_token"}
-    assert secrets.isdisjoint(committed[f'remote "{remote}"'])  # endpoint and keys never committed
+    private = {"endpointurl", "access_key_id", "secret_access_key", "session_token"}
+    assert private.isdisjoint(committed[f'remote "{remote}"'])  # endpoint and keys never committed
     bucket, prefix = remote_url.netloc, remote_url.path.strip("/")
     key_prefix = f"{prefix}/" if prefix else ""
     s3 = boto3.client(
-        "s3", endpoint_url=s3_endpoint, aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET, region_name=REGION
+        "s3", endpoint_url=s3_endpoint, region_name=REGION, **{f"aws_{name}": key for name, key in MOTO_KEYS.items()}
     )
     s3.create_bucket(Bucket=bucket)
 
@@ -131,7 +129,7 @@ def test_push_wipe_pull_restores_the_outputs_byte_for_byte(s3_endpoint, tmp_path
     before = {path: _sha256(copy / path) for path in outs}
 
     # Endpoint and keys as a user sets them: in .dvc/config.local, which git ignores.
-    for option, value in (("endpointurl", s3_endpoint), ("access_key_id", KEY_ID), ("secret_access_key", SECRET)):
+    for option, value in {"endpointurl": s3_endpoint, **MOTO_KEYS}.items():
         run(["dvc", "remote", "modify", "--local", remote, option, value], copy, env)
     assert "config.local" in (copy / ".dvc/.gitignore").read_text()
     assert (copy / ".dvc/config").read_text() == (ROOT / ".dvc/config").read_text()  # nothing leaked into it
@@ -155,12 +153,8 @@ def test_push_wipe_pull_restores_the_outputs_byte_for_byte(s3_endpoint, tmp_path
 
     # The same remote through the environment alone (how CI would reach it).
     # One object is removed from the bucket first, so the push has to reach the server to put it back.
-    env_only = env | {
-        "AWS_ENDPOINT_URL_S3": s3_endpoint,
-        "AWS_ACCESS_KEY_ID": KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_DEFAULT_REGION": REGION,
-    }
+    env_only = env | {f"AWS_{name.upper()}": key for name, key in MOTO_KEYS.items()}
+    env_only |= {"AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_DEFAULT_REGION": REGION}
     s3.delete_object(Bucket=bucket, Key=min(expected))
     assert _keys(s3, bucket, key_prefix) == expected - {min(expected)}
     pushed = run(["dvc", "push", *STAGES], copy, env_only).stdout

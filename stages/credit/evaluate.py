@@ -185,24 +185,25 @@ def plot_cost_curves(
     return Figure(save(fig, FIGURES / "cost_curve.png", source), caption), curves
 
 
-def roc_table(test: pd.DataFrame, models: list[str], points: int = 201) -> pd.DataFrame:
+def roc_curves(test: pd.DataFrame, models: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(false-positive rate, true-positive rate) of each model on the test split, computed once for the
+    figure and the plot table."""
+    return {name: roc_curve(test[TARGET], test[name])[:2] for name in models}
+
+
+def roc_table(curves: dict[str, tuple[np.ndarray, np.ndarray]], points: int = 201) -> pd.DataFrame:
     """True-positive rate of every model on one false-positive-rate grid (one column per model), so a
     single file draws one ROC line per model in `dvc plots`; the curves are interpolated linearly."""
     grid = np.linspace(0.0, 1.0, points)
-    table = {"false_positive_rate": grid}
-    for name in models:
-        fpr, tpr, _ = roc_curve(test[TARGET], test[name])
-        table[name] = np.interp(grid, fpr, tpr)
-    return pd.DataFrame(table)
+    rates = {name: np.interp(grid, fpr, tpr) for name, (fpr, tpr) in curves.items()}
+    return pd.DataFrame({"false_positive_rate": grid} | rates)
 
 
-def plot_roc(test: pd.DataFrame, scores: dict, source: str) -> Figure:
+def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], scores: dict, source: str) -> Figure:
     fig, ax = plt.subplots(figsize=(6.5, 6))
     for name, entry in scores.items():
-        fpr, tpr, _ = roc_curve(test[TARGET], test[name])
         ax.plot(
-            fpr,
-            tpr,
+            *curves[name],
             color=colour(name),
             label=f"{name}: AUC {entry['auc']:.3f} [{entry['auc_ci_low']:.3f}, {entry['auc_ci_high']:.3f}]",
         )
@@ -378,11 +379,12 @@ def main() -> None:
     oof = pd.read_csv(OOF_PREDICTIONS)
     cost_figure, curves = plot_cost_curves(oof, predictions, models, best, weights, steps, source)
     write_csv(COST_CURVE, curves.round(5), index=False)
-    write_csv(ROC_CURVE, roc_table(predictions, list(scores)).round(5), index=False)
+    roc = roc_curves(predictions, list(scores))
+    write_csv(ROC_CURVE, roc_table(roc).round(5), index=False)
     imbalance = pd.DataFrame(summary["imbalance"])
     figures = {
         "cost": cost_figure,
-        "roc": plot_roc(predictions, scores, source),
+        "roc": plot_roc(roc, scores, source),
         "comparison": plot_comparison(scores, source),
         "overfitting": plot_overfitting(scores, leakage_auc, source),
         "imbalance": plot_imbalance(imbalance, source),

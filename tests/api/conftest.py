@@ -21,14 +21,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.services import free_port, stop
+from tests.services import free_port, stop, wait_until_up
 from tests.weather.postgres import postgres_url  # noqa: F401  (the session's PostgreSQL server, started on demand)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,18 +201,11 @@ def client(make_client):
     return make_client()
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, log_file: Path, timeout_s: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        try:
-            if httpx.get(f"{url}/health", timeout=2.0).status_code == 200:
-                return True
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"uvicorn did not answer within {timeout_s} s:\n{log_file.read_text()}")
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/health", timeout=2.0).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 @pytest.fixture(scope="session")
@@ -237,8 +229,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, credit_model_dir: Path
         command += ["--port", str(port)]
         with open(log_file, "w") as log:
             process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        if _wait_until_up(url, process, log_file):
+        if wait_until_up(lambda url=url: _healthy(url), process, timeout_s=30):
             break
+        if process.poll() is None:  # running but silent: not a port taken by someone else, do not retry
+            stop(process)
+            raise RuntimeError(f"uvicorn did not answer within 30 s:\n{log_file.read_text()}")
     else:
         raise RuntimeError(f"uvicorn did not start:\n{log_file.read_text()}")
     try:
