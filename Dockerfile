@@ -40,16 +40,10 @@ COPY data/db/weather.sqlite data/db/weather.sqlite
 COPY models/weather/model_card.json models/weather/model_card.json
 COPY models/credit/model.joblib models/credit/model_card.json models/credit/shap_background.csv.gz models/credit/
 
-# The code: the API (with its form page, api/static/) and the part of the pipeline package it imports: the
-# weather database layer and its migrations; the credit scoring module and what it and the pickled
-# pipeline import (data checks, schema, features, models, SHAP explanations), not the training stages.
-COPY stages/__init__.py stages/__init__.py
-COPY stages/common/ stages/common/
-COPY stages/weather/__init__.py stages/weather/database.py stages/weather/
-COPY stages/weather/migrations/ stages/weather/migrations/
-COPY stages/credit/__init__.py stages/credit/scoring.py stages/credit/data.py stages/credit/explanations.py \
-     stages/credit/features.py stages/credit/models.py stages/credit/paths.py stages/credit/schema.py \
-     stages/credit/
+# The code: the API (with its form page, api/static/) and the library it imports, `pipelines/` (the weather
+# database layer and its migrations, credit scoring and the modules the pickled model is made of). The
+# stage commands (`stages/`) never enter the image; neither do the training libraries (requirements-api.txt).
+COPY pipelines/ pipelines/
 COPY api/ api/
 
 # "0.0.0" unless CI passes the commit id; last, so a new commit rebuilds only this layer.

@@ -22,14 +22,14 @@ pipeline: setup
 	$(BIN)/dvc repro
 
 test: setup
-	$(BIN)/ruff check stages tests api bench
+	$(BIN)/ruff check stages pipelines tests api bench
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/actionlint
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check stages tests api bench
-	$(BIN)/ruff format --check stages tests api bench
+	$(BIN)/ruff check stages pipelines tests api bench
+	$(BIN)/ruff format --check stages pipelines tests api bench
 
 # Re-resolve the lock from requirements.txt in a throw-away venv.
 lock:

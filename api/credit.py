@@ -1,4 +1,4 @@
-"""Credit default scoring over HTTP: the credit pipeline's registered model (stages/credit/scoring.py).
+"""Credit default scoring over HTTP: the credit pipeline's registered model (pipelines/credit/scoring.py).
 
 `load_credit()` runs once, in the app's lifespan: building the `CreditScorer` imports scikit-learn,
 XGBoost and SHAP (importing `api.main` does not) and reads models/credit/{model.joblib, model_card.json,
@@ -23,9 +23,9 @@ from pydantic import ValidationError
 
 from api.errors import BadInput, Unavailable
 from api.schemas import EXAMPLE_CREDIT_VERSION, CreditHealth, CreditModelCard, ErrorMessage
-from stages.common.errors import DataError
-from stages.credit.schema import REQUIRED
-from stages.credit.scoring import EXAMPLE, CreditApplication, CreditInputError, CreditScore, CreditScorer
+from pipelines.common.errors import DataError
+from pipelines.credit.schema import REQUIRED
+from pipelines.credit.scoring import EXAMPLE, CreditApplication, CreditInputError, CreditScore, CreditScorer
 
 log = logging.getLogger("api")
 

@@ -71,7 +71,7 @@ async def api_error(request: Request, error: ApiError) -> JSONResponse:
     return JSONResponse({"detail": error.detail, **error.extra}, status_code=error.status_code, headers=error.headers)
 
 
-# A check across several body fields words its message "FIELD: …" (stages/credit/scoring.py).
+# A check across several body fields words its message "FIELD: …" (pipelines/credit/scoring.py).
 NAMED_MESSAGE = re.compile(r"^[A-Z][A-Z0-9_]*: ")
 SHOWN_INPUT_CHARS = 60
 LONG_MESSAGE_CHARS = 200

@@ -42,7 +42,7 @@ from api.schemas import (
 )
 from api.settings import Settings
 from api.store import DatabaseUnavailable, ModelCard, PredictionStore, load_model_card
-from stages.common.logs import configure
+from pipelines.common.logs import configure
 
 log = logging.getLogger("api")
 

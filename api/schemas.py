@@ -1,7 +1,7 @@
 """Response models of the API: what /docs and /openapi.json document, with examples taken from a real run.
 
 Times are ISO 8601 in UTC ("Z"); temperatures are °C rounded to 0.01. The credit scoring request and answer
-(`CreditApplication`, `CreditScore`) are declared next to the model, in stages/credit/scoring.py.
+(`CreditApplication`, `CreditScore`) are declared next to the model, in pipelines/credit/scoring.py.
 """
 
 from __future__ import annotations

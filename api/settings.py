@@ -21,8 +21,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stages.common.paths import PARAMS_FILE, resolve
-from stages.weather.database import ENV_VAR, database_url
+from pipelines.common.paths import PARAMS_FILE, resolve
+from pipelines.weather.database import ENV_VAR, database_url
 
 DEFAULT_DATABASE_URL = "sqlite:///data/db/weather.sqlite"
 DEFAULT_MODEL_CARD = "models/weather/model_card.json"
@@ -75,7 +75,7 @@ def _params_database_url() -> str:
     """
     if not PARAMS_FILE.is_file():
         return DEFAULT_DATABASE_URL
-    from stages.common.params import load_params  # yaml only; imported lazily since the image may not need it
+    from pipelines.common.params import load_params  # yaml only; imported lazily since the image may not need it
 
     try:
         value = load_params("weather").section("batch").get("database_url", DEFAULT_DATABASE_URL)

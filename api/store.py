@@ -20,7 +20,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from api.cache import AnswerCache, sqlite_generation, ttl_generation
-from stages.weather import database
+from pipelines.weather import database
 
 log = logging.getLogger("api.store")
 CONNECT_TIMEOUT_S = 5

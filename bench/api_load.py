@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from stages.common.io import write_json  # noqa: E402
-from stages.common.provenance import git_commit, utc_now  # noqa: E402
+from pipelines.common.io import write_json  # noqa: E402
+from pipelines.common.provenance import git_commit, utc_now  # noqa: E402
 
 OUTPUT = ROOT / "reports" / "bench_api.json"
 DATABASE = ROOT / "data" / "db" / "weather.sqlite"

@@ -40,8 +40,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from stages.common.io import write_json  # noqa: E402
-from stages.common.provenance import git_commit, utc_now  # noqa: E402
+from pipelines.common.io import write_json  # noqa: E402
+from pipelines.common.provenance import git_commit, utc_now  # noqa: E402
 
 OUTPUT = ROOT / "reports" / "bench.json"
 GOALS = {"full_repro_seconds": 15 * 60, "noop_repro_seconds": 5}

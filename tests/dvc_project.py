@@ -10,10 +10,10 @@ from pathlib import Path
 
 import yaml
 
-from stages.common.paths import ROOT
+from pipelines.common.paths import ROOT
 
 # Every copy gets the code and the pipeline definitions; each test adds its own data folders.
-BASE_FILES = ["stages", "params.yaml", "dvc.yaml"]
+BASE_FILES = ["stages", "pipelines", "params.yaml", "dvc.yaml"]
 
 
 def deep_update(base: dict, changes: dict) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stages.common.paths import ROOT
+from pipelines.common.paths import ROOT
 
 DVC = shutil.which("dvc", path=str(Path(sys.executable).parent)) or "dvc"
 PIPELINE = yaml.safe_load((ROOT / "dvc.yaml").read_text())

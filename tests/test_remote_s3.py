@@ -25,7 +25,7 @@ import pytest
 import yaml
 from configobj import ConfigObj
 
-from stages.common.paths import ROOT
+from pipelines.common.paths import ROOT
 from tests.dvc_project import copy_project, run
 from tests.services import free_port, stop, unavailable, wait_until_up
 

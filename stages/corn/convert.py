@@ -15,28 +15,26 @@ import json
 import numpy as np
 from PIL import Image
 
-from stages.common.errors import DataError
-from stages.common.io import atomic_path, write_json
-from stages.common.logs import get_logger
-from stages.common.params import load_params
-from stages.common.paths import resolve
-from stages.common.plotting import plt, save_figure
-from stages.common.provenance import file_sha256, library_versions, utc_now
-from stages.common.stage import run_stage
-from stages.corn.data import BACKBONE_WEIGHTS, DIRS, REPORTS, configure_tensorflow
-from stages.corn.efficientnet_lite import (
+from pipelines.common.errors import DataError
+from pipelines.common.io import atomic_path, write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import load_params
+from pipelines.common.paths import resolve
+from pipelines.common.provenance import file_sha256, library_versions, utc_now
+from pipelines.common.stage import run_stage
+from pipelines.corn.data import configure_tensorflow
+from pipelines.corn.efficientnet_lite import (
     IMAGENET_SIZE,
     build_efficientnet_lite0,
     load_ported_weights,
     package_weights_path,
     preprocess,
 )
-from stages.corn.torch_legacy import load_legacy_state_dict
+from pipelines.corn.paths import BACKBONE_WEIGHTS, CLASS_NAMES, PROOF, PROOF_FIGURE
+from pipelines.corn.torch_legacy import load_legacy_state_dict
+from pipelines.reporting.plotting import plt, save_figure
 
 log = get_logger("corn.convert")
-CLASS_NAMES = DIRS["external"] / "imagenet_class_names.json"
-PROOF = REPORTS / "backbone_proof.json"
-PROOF_FIGURE = REPORTS / "backbone" / "imagenet_top5.png"
 # ImageNet indices that count as a right answer for each scikit-image photo.
 EXPECTED = {
     "chelsea": {"what": "a tabby cat", "top1_in": {281, 282, 283, 284, 285, 287}},  # domestic cats, lynx

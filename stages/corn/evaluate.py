@@ -17,41 +17,39 @@ from sklearn.metrics import confusion_matrix, log_loss
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from stages.common.errors import DataError
-from stages.common.io import atomic_path, read_json, write_csv, write_json, write_training_curves
-from stages.common.logs import get_logger
-from stages.common.params import load_params
-from stages.common.paths import ROOT
-from stages.common.plotting import plt, save_figure
-from stages.common.provenance import file_sha256, library_versions, utc_now
-from stages.common.report import Figure, Section, render_report
-from stages.common.stage import run_stage
-from stages.corn.convert import PROOF, PROOF_FIGURE
-from stages.corn.data import (
+from pipelines.common.errors import DataError
+from pipelines.common.io import atomic_path, read_json, write_csv, write_json, write_training_curves
+from pipelines.common.logs import get_logger
+from pipelines.common.params import load_params
+from pipelines.common.paths import ROOT
+from pipelines.common.provenance import file_sha256, library_versions, utc_now
+from pipelines.common.stage import run_stage
+from pipelines.corn.data import SYNTHETIC_WARNING, Split, configure_tensorflow, load_split
+from pipelines.corn.explain import Explanation, LimeSettings, explain
+from pipelines.corn.layout import CLASS_LABELS
+from pipelines.corn.paths import (
+    BEST_MODEL,
+    CNN_PREDICTIONS,
+    CNN_RESULTS,
+    COMPARISON,
+    CONFUSION,
+    CURVES,
     DATASET_SUMMARY,
-    MODELS,
-    REPORTS,
+    EVALUATION_FIGURES,
+    EVALUATION_REPORT,
+    METRICS,
+    MODEL_CARD,
+    PROOF,
+    PROOF_FIGURE,
     SPLIT_FILES,
-    SYNTHETIC_WARNING,
-    Split,
-    configure_tensorflow,
-    load_split,
+    TRANSFER_PREDICTIONS,
+    TRANSFER_RESULTS,
 )
-from stages.corn.explain import Explanation, LimeSettings, explain
-from stages.corn.layout import CLASS_LABELS
-from stages.corn.train_cnn import CNN_PREDICTIONS, CNN_RESULTS
-from stages.corn.train_transfer import TRANSFER_PREDICTIONS, TRANSFER_RESULTS
-from stages.corn.training import classes_for, load_predictions, make_problem
+from pipelines.corn.training import classes_for, load_predictions, make_problem
+from pipelines.reporting.plotting import plt, save_figure
+from pipelines.reporting.report import Figure, Section, render_report
 
 log = get_logger("corn.evaluate")
-METRICS = REPORTS / "metrics.json"
-REPORT = REPORTS / "evaluation.html"
-FIGURES = REPORTS / "evaluation"
-COMPARISON = REPORTS / "comparison.csv"
-CURVES = REPORTS / "training_curves"  # one CSV per experiment: one line each in `dvc plots`
-CONFUSION = REPORTS / "confusion_test.csv"  # actual/predicted class per test image (DVC's confusion template)
-BEST_MODEL = MODELS / "best_model.keras"
-MODEL_CARD = MODELS / "model_card.json"
 FAMILY_COLOURS = {"baseline": "0.6", "own_cnn": "tab:blue", "transfer": "tab:green"}
 
 
@@ -98,7 +96,7 @@ def plot_comparison(table: pd.DataFrame, source: str, kind: str) -> Figure:
     fig.suptitle(f"Every experiment on the test split ({kind} images)", fontweight="bold")
     fig.tight_layout()
     return Figure(
-        save_figure(fig, FIGURES / "comparison.png", source),
+        save_figure(fig, EVALUATION_FIGURES / "comparison.png", source),
         "Test accuracy and loss of every experiment, 3-class and 4-class problems; grey bars are the mean-colour "
         "baseline, blue our own CNN, green the ImageNet-pretrained backbone.",
     )
@@ -125,7 +123,7 @@ def plot_curves(catalogue: dict[str, dict], source: str, kind: str) -> Figure:
     fig.suptitle(f"Training curves ({kind} images)", fontweight="bold", y=1.0)
     fig.tight_layout()
     return Figure(
-        save_figure(fig, FIGURES / "training_curves.png", source),
+        save_figure(fig, EVALUATION_FIGURES / "training_curves.png", source),
         "Accuracy and loss per epoch on the training and validation images. Early stopping watches the validation "
         "loss and keeps the weights of the dotted epoch; for the fine-tuned backbone the red line marks where "
         "the frozen phase ended.",
@@ -150,7 +148,7 @@ def plot_confusion(matrices: dict[str, tuple[np.ndarray, list[str]]], source: st
     fig.suptitle(f"Confusion matrices of the best models on the test split ({kind} images)", fontweight="bold")
     fig.tight_layout()
     return Figure(
-        save_figure(fig, FIGURES / "confusion_matrices.png", source),
+        save_figure(fig, EVALUATION_FIGURES / "confusion_matrices.png", source),
         "Rows are true classes, columns predictions; each cell gives the count and the share of its row.",
     )
 
@@ -199,7 +197,7 @@ def plot_prediction_grid(
     )
     fig.tight_layout()
     return Figure(
-        save_figure(fig, FIGURES / "test_predictions.png", source),
+        save_figure(fig, EVALUATION_FIGURES / "test_predictions.png", source),
         f"The first {per_class} test images of each true class (one row per class) with the class {name} predicts "
         "and its probability; green titles are right, red wrong.",
     )
@@ -239,7 +237,7 @@ def plot_lime(
     fig.suptitle(f"LIME explanations of {name} ({kind} images)", fontweight="bold")
     fig.tight_layout()
     return Figure(
-        save_figure(fig, FIGURES / "lime.png", source),
+        save_figure(fig, EVALUATION_FIGURES / "lime.png", source),
         "LIME: the image is cut into superpixels (quickshift), random subsets are greyed out and a linear model "
         "is fitted to the model's answers. Red superpixels push the predicted class up, blue push it down; the last "
         "column keeps only the strongest supporting superpixels.",
@@ -641,7 +639,7 @@ def write_report(metrics, table, catalogue, matrices, figures, explanations) -> 
     title = "Corn field image classification — evaluation" + (
         " (SYNTHETIC images: accuracy says nothing about real fields)" if synthetic else f" ({kind})"
     )
-    render_report(REPORT, title, provenance, sections)
+    render_report(EVALUATION_REPORT, title, provenance, sections)
 
 
 if __name__ == "__main__":

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import shutil
 
-from stages.common.io import write_json
-from stages.common.logs import get_logger
-from stages.common.params import load_params
-from stages.common.provenance import utc_now
-from stages.common.stage import run_stage
-from stages.corn.data import SYNTHETIC_DIR, SYNTHETIC_MANIFEST
-from stages.corn.synthetic import Style, write_dataset
+from pipelines.common.io import write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import load_params
+from pipelines.common.provenance import utc_now
+from pipelines.common.stage import run_stage
+from pipelines.corn.paths import SYNTHETIC_DIR, SYNTHETIC_MANIFEST
+from pipelines.corn.synthetic import Style, write_dataset
 
 log = get_logger("corn.generate")
 

@@ -11,21 +11,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from stages.common.errors import DataError, ParamError
-from stages.common.io import read_json, write_json
-from stages.common.logs import get_logger
-from stages.common.params import Params, load_params
-from stages.common.paths import resolve
-from stages.common.plotting import plt, save_figure
-from stages.common.provenance import utc_now
-from stages.common.report import Figure, Section, render_report
-from stages.common.stage import run_stage
-from stages.corn.data import DATASET_SUMMARY, REPORTS, SPLIT_FILES, SYNTHETIC_WARNING, Split, english, save_split
-from stages.corn.layout import CLASSES, ImageRecord, Scan, load_images, scan_layout, subsample
+from pipelines.common.errors import DataError, ParamError
+from pipelines.common.io import read_json, write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import Params, load_params
+from pipelines.common.paths import resolve
+from pipelines.common.provenance import utc_now
+from pipelines.common.stage import run_stage
+from pipelines.corn.data import SYNTHETIC_WARNING, Split, english, save_split
+from pipelines.corn.layout import CLASSES, ImageRecord, Scan, load_images, scan_layout, subsample
+from pipelines.corn.paths import DATASET_SUMMARY, PREPARE_FIGURES, PREPARE_REPORT, SPLIT_FILES
+from pipelines.reporting.plotting import plt, save_figure
+from pipelines.reporting.report import Figure, Section, render_report
 
 log = get_logger("corn.prepare")
-REPORT = REPORTS / "prepare.html"
-FIGURES = REPORTS / "prepare"
 SOURCES = {"synthetic": "synthetic", "kaggle": "real-sample"}
 MANIFEST_NAME = "generation.json"
 
@@ -82,7 +81,9 @@ def plot_counts(counts: pd.DataFrame, source_line: str, kind: str) -> Figure:
         ylabel="images",
     )
     ax.legend(title="split")
-    return Figure(save_figure(fig, FIGURES / "class_counts.png", source_line), "Images per class in each split.")
+    return Figure(
+        save_figure(fig, PREPARE_FIGURES / "class_counts.png", source_line), "Images per class in each split."
+    )
 
 
 def plot_samples(split: Split, per_class: int, kind: str, source_line: str) -> Figure:
@@ -98,7 +99,9 @@ def plot_samples(split: Split, per_class: int, kind: str, source_line: str) -> F
                 ax.set_title(english([name])[0], fontsize=9, loc="left")
     fig.suptitle(f"Training images, {per_class} per class ({kind})", fontweight="bold")
     fig.tight_layout()
-    return Figure(save_figure(fig, FIGURES / "samples.png", source_line), "The first training images of each class.")
+    return Figure(
+        save_figure(fig, PREPARE_FIGURES / "samples.png", source_line), "The first training images of each class."
+    )
 
 
 def main() -> None:
@@ -140,7 +143,7 @@ def main() -> None:
         "kind": kind,
         "root": str(data_params.get("root")),
         "description": (
-            "procedural synthetic field images (stages/corn/synthetic.py)"
+            "procedural synthetic field images (pipelines/corn/synthetic.py)"
             if source == "synthetic"
             else "Kaggle labeledcorndataset (ImagensTCCRotuladas), real smartphone photos"
         ),
@@ -203,7 +206,7 @@ def write_report(summary: dict, splits: dict[str, Split]) -> None:
         "split folders": ", ".join(f"{k} = {v}" for k, v in summary["split_folders"].items()),
     }
     title = "Corn field images — data preparation" + (" (SYNTHETIC images, not real fields)" if synthetic else "")
-    render_report(REPORT, title, provenance, sections)
+    render_report(PREPARE_REPORT, title, provenance, sections)
 
 
 if __name__ == "__main__":

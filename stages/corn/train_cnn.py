@@ -8,20 +8,18 @@ weights restored) and scored on the test split. Outputs: one `.keras` model per 
 
 from __future__ import annotations
 
-from stages.common.errors import ParamError
-from stages.common.io import write_json
-from stages.common.logs import get_logger
-from stages.common.params import Params, load_params
-from stages.common.provenance import library_versions, utc_now
-from stages.common.stage import run_stage
-from stages.corn.data import MODELS, PREDICTIONS_DIR, SPLIT_FILES, configure_tensorflow, load_split
-from stages.corn.models import OPTIMIZERS, CnnConfig, build_cnn, make_augmentation, make_optimizer
-from stages.corn.training import Experiments, FitSettings, classes_for, make_problem, train_and_score
+from pipelines.common.errors import ParamError
+from pipelines.common.io import write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import Params, load_params
+from pipelines.common.provenance import library_versions, utc_now
+from pipelines.common.stage import run_stage
+from pipelines.corn.data import configure_tensorflow, load_split
+from pipelines.corn.models import OPTIMIZERS, CnnConfig, build_cnn, make_augmentation, make_optimizer
+from pipelines.corn.paths import CNN_MODELS, CNN_PREDICTIONS, CNN_RESULTS, SPLIT_FILES
+from pipelines.corn.training import Experiments, FitSettings, classes_for, make_problem, train_and_score
 
 log = get_logger("corn.train_cnn")
-CNN_MODELS = MODELS / "cnn"
-CNN_RESULTS = MODELS / "cnn_results.json"
-CNN_PREDICTIONS = PREDICTIONS_DIR / "cnn.npz"
 LIBRARIES = ("tensorflow-cpu", "keras")
 
 

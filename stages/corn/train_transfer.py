@@ -18,15 +18,14 @@ import time
 
 import numpy as np
 
-from stages.common.errors import DataError, ParamError
-from stages.common.io import read_json, write_json
-from stages.common.logs import get_logger
-from stages.common.params import load_params
-from stages.common.provenance import library_versions, utc_now
-from stages.common.stage import run_stage
-from stages.corn.convert import PROOF
-from stages.corn.data import BACKBONE_WEIGHTS, MODELS, PREDICTIONS_DIR, SPLIT_FILES, configure_tensorflow, load_split
-from stages.corn.models import (
+from pipelines.common.errors import DataError, ParamError
+from pipelines.common.io import read_json, write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import load_params
+from pipelines.common.provenance import library_versions, utc_now
+from pipelines.common.stage import run_stage
+from pipelines.corn.data import configure_tensorflow, load_split
+from pipelines.corn.models import (
     KERAS_BACKBONES,
     PORTED_BACKBONE,
     build_transfer_model,
@@ -34,7 +33,15 @@ from stages.corn.models import (
     make_optimizer,
     unfreeze_top,
 )
-from stages.corn.training import (
+from pipelines.corn.paths import (
+    BACKBONE_WEIGHTS,
+    PROOF,
+    SPLIT_FILES,
+    TRANSFER_MODELS,
+    TRANSFER_PREDICTIONS,
+    TRANSFER_RESULTS,
+)
+from pipelines.corn.training import (
     Experiments,
     FitSettings,
     Outcome,
@@ -48,9 +55,6 @@ from stages.corn.training import (
 )
 
 log = get_logger("corn.train_transfer")
-TRANSFER_MODELS = MODELS / "transfer"
-TRANSFER_RESULTS = MODELS / "transfer_results.json"
-TRANSFER_PREDICTIONS = PREDICTIONS_DIR / "transfer.npz"
 SHORT_NAMES = {PORTED_BACKBONE: "effnetlite0"}
 
 

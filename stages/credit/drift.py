@@ -22,21 +22,21 @@ from evidently import DataDefinition, Dataset, Report
 from evidently.metrics import ValueDrift
 from evidently.presets import DataDriftPreset
 
-from stages.common.errors import DataError
-from stages.common.io import atomic_path, read_json, write_csv, write_json
-from stages.common.logs import get_logger
-from stages.common.params import load_params
-from stages.common.plotting import plt
-from stages.common.report import Figure, Section, label_external_page, render_report
-from stages.common.stage import run_stage
-from stages.credit.data import read_frame, read_summary
-from stages.credit.paths import CURRENT, DRIFT_METRICS, IMPORTANCE, MODEL, MODEL_CARD, OOF_PREDICTIONS, TRAIN
-from stages.credit.paths import DRIFT_COLUMNS as COLUMNS_CSV
-from stages.credit.paths import DRIFT_FIGURES as FIGURES
-from stages.credit.paths import DRIFT_HTML as EVIDENTLY_HTML
-from stages.credit.paths import DRIFT_SUMMARY_HTML as SUMMARY_HTML
-from stages.credit.plots import save
-from stages.credit.schema import ID
+from pipelines.common.errors import DataError
+from pipelines.common.io import atomic_path, read_json, write_csv, write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import load_params
+from pipelines.common.stage import run_stage
+from pipelines.credit.data import read_frame, read_summary
+from pipelines.credit.paths import CURRENT, DRIFT_METRICS, IMPORTANCE, MODEL, MODEL_CARD, OOF_PREDICTIONS, TRAIN
+from pipelines.credit.paths import DRIFT_COLUMNS as COLUMNS_CSV
+from pipelines.credit.paths import DRIFT_FIGURES as FIGURES
+from pipelines.credit.paths import DRIFT_HTML as EVIDENTLY_HTML
+from pipelines.credit.paths import DRIFT_SUMMARY_HTML as SUMMARY_HTML
+from pipelines.credit.plots import save
+from pipelines.credit.schema import ID
+from pipelines.reporting.plotting import plt
+from pipelines.reporting.report import Figure, Section, label_external_page, render_report
 
 log = get_logger("credit.drift")
 PREDICTION = "predicted_probability"

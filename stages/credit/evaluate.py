@@ -13,14 +13,12 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, roc_curve
 
-from stages.common.errors import DataError
-from stages.common.io import read_json, write_csv, write_json
-from stages.common.logs import get_logger
-from stages.common.params import load_params
-from stages.common.plotting import plt
-from stages.common.report import Figure, Section, render_report
-from stages.common.stage import run_stage
-from stages.credit.cost import (
+from pipelines.common.errors import DataError
+from pipelines.common.io import read_json, write_csv, write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import load_params
+from pipelines.common.stage import run_stage
+from pipelines.credit.cost import (
     CostWeights,
     auc,
     best_threshold,
@@ -30,9 +28,9 @@ from stages.credit.cost import (
     cost_weights,
     threshold_grid,
 )
-from stages.credit.data import features_and_target, read_frame, read_summary
-from stages.credit.features import ENGINEERED
-from stages.credit.paths import (
+from pipelines.credit.data import features_and_target, read_frame, read_summary
+from pipelines.credit.features import ENGINEERED
+from pipelines.credit.paths import (
     CANDIDATES,
     COST_CURVE,
     METRICS,
@@ -42,10 +40,12 @@ from stages.credit.paths import (
     TEST_PREDICTIONS,
     TRAIN_SUMMARY,
 )
-from stages.credit.paths import EVALUATION_FIGURES as FIGURES
-from stages.credit.paths import EVALUATION_REPORT as REPORT
-from stages.credit.plots import save
-from stages.credit.schema import ID, TARGET
+from pipelines.credit.paths import EVALUATION_FIGURES as FIGURES
+from pipelines.credit.paths import EVALUATION_REPORT as REPORT
+from pipelines.credit.plots import save
+from pipelines.credit.schema import ID, TARGET
+from pipelines.reporting.plotting import plt
+from pipelines.reporting.report import Figure, Section, render_report
 
 log = get_logger("credit.evaluate")
 COLOURS = {"dummy": "0.55", "logistic": "tab:blue", "xgboost": "tab:orange", "random_forest": "tab:green"}

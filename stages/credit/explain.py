@@ -15,21 +15,21 @@ import numpy as np
 import pandas as pd
 import shap
 
-from stages.common.errors import ParamError
-from stages.common.io import read_json, write_csv, write_json
-from stages.common.logs import get_logger
-from stages.common.params import load_params
-from stages.common.plotting import plt, save_figure
-from stages.common.report import Figure, Section, render_report
-from stages.common.stage import run_stage
-from stages.credit.data import features_and_target, read_frame, read_summary
-from stages.credit.explanations import PipelineExplainer
-from stages.credit.paths import BACKGROUND, IMPORTANCE, MODEL, MODEL_CARD, TEST
-from stages.credit.paths import EXPLANATIONS_FIGURES as FIGURES
-from stages.credit.paths import EXPLANATIONS_REPORT as REPORT
-from stages.credit.paths import EXPLANATIONS_SUMMARY as SUMMARY
-from stages.credit.plots import save
-from stages.credit.schema import ID
+from pipelines.common.errors import ParamError
+from pipelines.common.io import read_json, write_csv, write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import load_params
+from pipelines.common.stage import run_stage
+from pipelines.credit.data import features_and_target, read_frame, read_summary
+from pipelines.credit.explanations import PipelineExplainer
+from pipelines.credit.paths import BACKGROUND, IMPORTANCE, MODEL, MODEL_CARD, TEST
+from pipelines.credit.paths import EXPLANATIONS_FIGURES as FIGURES
+from pipelines.credit.paths import EXPLANATIONS_REPORT as REPORT
+from pipelines.credit.paths import EXPLANATIONS_SUMMARY as SUMMARY
+from pipelines.credit.plots import save
+from pipelines.credit.schema import ID
+from pipelines.reporting.plotting import plt, save_figure
+from pipelines.reporting.report import Figure, Section, render_report
 
 log = get_logger("credit.explain")
 ROLES = {

@@ -12,16 +12,16 @@ import hashlib
 import json
 import shutil
 
-from stages.common.io import atomic_path, read_json, write_json
-from stages.common.logs import get_logger
-from stages.common.params import load_params
-from stages.common.paths import ROOT
-from stages.common.provenance import file_sha256, library_versions, utc_now
-from stages.common.stage import run_stage
-from stages.credit.data import read_frame, read_summary, write_frame
-from stages.credit.features import ENGINEERED, MISSING_COUNT
-from stages.credit.paths import BACKGROUND, CANDIDATES, METRICS, MODEL, MODEL_CARD, TRAIN, TRAIN_SUMMARY
-from stages.credit.schema import FEATURE_NAMES, REQUIRED, TARGET
+from pipelines.common.io import atomic_path, read_json, write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import load_params
+from pipelines.common.paths import ROOT
+from pipelines.common.provenance import file_sha256, library_versions, utc_now
+from pipelines.common.stage import run_stage
+from pipelines.credit.data import read_frame, read_summary, write_frame
+from pipelines.credit.features import ENGINEERED, MISSING_COUNT
+from pipelines.credit.paths import BACKGROUND, CANDIDATES, METRICS, MODEL, MODEL_CARD, TRAIN, TRAIN_SUMMARY
+from pipelines.credit.schema import FEATURE_NAMES, REQUIRED, TARGET
 
 log = get_logger("credit.register")
 MODEL_NAME = "credit-default-scorer"  # the name in dvc.yaml's artifacts

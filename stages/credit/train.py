@@ -18,19 +18,19 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
-from stages.common.errors import ParamError
-from stages.common.io import atomic_path, write_csv, write_json
-from stages.common.logs import get_logger
-from stages.common.params import Params, load_params
-from stages.common.provenance import library_versions
-from stages.common.stage import run_stage
-from stages.credit.cost import CostWeights, auc, best_threshold, cost_weights
-from stages.credit.data import features_and_target, read_frame
-from stages.credit.features import logged_columns, make_feature_pipeline
-from stages.credit.models import FAMILIES, MODELS, PREPROCESSING, STRATEGIES, make_classifier, parse_space
-from stages.credit.paths import CANDIDATES, OOF_PREDICTIONS, TRAIN, TRAIN_SUMMARY
-from stages.credit.schema import FEATURE_NAMES, ID, TARGET
-from stages.credit.tuning import CVResult, Fold, cross_validate, encode_folds, random_search, stratified_splits
+from pipelines.common.errors import ParamError
+from pipelines.common.io import atomic_path, write_csv, write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import Params, load_params
+from pipelines.common.provenance import library_versions
+from pipelines.common.stage import run_stage
+from pipelines.credit.cost import CostWeights, auc, best_threshold, cost_weights
+from pipelines.credit.data import features_and_target, read_frame
+from pipelines.credit.features import logged_columns, make_feature_pipeline
+from pipelines.credit.models import FAMILIES, MODELS, PREPROCESSING, STRATEGIES, make_classifier, parse_space
+from pipelines.credit.paths import CANDIDATES, OOF_PREDICTIONS, TRAIN, TRAIN_SUMMARY
+from pipelines.credit.schema import FEATURE_NAMES, ID, TARGET
+from pipelines.credit.tuning import CVResult, Fold, cross_validate, encode_folds, random_search, stratified_splits
 
 log = get_logger("credit.train")
 

@@ -17,21 +17,21 @@ from pathlib import Path
 
 import yaml
 
-from stages.common.errors import DataError
-from stages.common.io import read_json
-from stages.common.logs import get_logger
-from stages.common.params import Params, load_params
-from stages.common.paths import REPORTS_DIR, ROOT
-from stages.common.provenance import git_commit, utc_now
-from stages.common.report import render_template
-from stages.common.stage import run_stage
+from pipelines.common.errors import DataError
+from pipelines.common.io import read_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import Params, load_params
+from pipelines.common.paths import REPORTS_DIR, ROOT
+from pipelines.common.provenance import git_commit, utc_now
+from pipelines.common.stage import run_stage
+from pipelines.reporting.report import render_template
 
 log = get_logger("reports.index")
 BENCH = "bench.json"  # written by bench/pipeline.py, shown when present
 BENCH_API = "bench_api.json"  # written by bench/api_load.py
 PIPELINE_FILE = ROOT / "dvc.yaml"
 BETTER = ("lower", "higher")
-TEMPLATES = Path(__file__).with_name("templates")
+TEMPLATES = ROOT / "pipelines" / "reports" / "templates"
 
 
 class PageReader(HTMLParser):

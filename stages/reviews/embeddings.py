@@ -8,26 +8,22 @@ from the matrix.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 
-from stages.common.errors import ParamError
-from stages.common.io import atomic_path, read_json, write_json
-from stages.common.logs import get_logger
-from stages.common.params import Params, load_params
-from stages.common.paths import resolve, shown
-from stages.common.provenance import file_sha256, library_versions
-from stages.common.stage import run_stage
-from stages.reviews.data import EMBEDDINGS_DIR, EMBEDDINGS_SUMMARY, INTERIM_SOURCE, processed_split, read_reviews
-from stages.reviews.word_vectors import SpacyVectors, Word2VecVectors, build_vocabulary, embedding_matrix
+from pipelines.common.errors import ParamError
+from pipelines.common.io import atomic_path, read_json, write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import Params, load_params
+from pipelines.common.paths import resolve, shown
+from pipelines.common.provenance import file_sha256, library_versions
+from pipelines.common.stage import run_stage
+from pipelines.reviews.data import read_reviews
+from pipelines.reviews.paths import EMBEDDINGS_SUMMARY, INTERIM_SOURCE, embeddings_file, processed_split
+from pipelines.reviews.word_vectors import SpacyVectors, Word2VecVectors, build_vocabulary, embedding_matrix
 
 log = get_logger("reviews.embeddings")
 VECTOR_SOURCES = ("spacy", "word2vec")
-
-
-def embeddings_file(dataset: str) -> Path:
-    return EMBEDDINGS_DIR / f"{dataset}.npz"
 
 
 def vector_source(settings: Params) -> tuple[SpacyVectors | Word2VecVectors, dict]:

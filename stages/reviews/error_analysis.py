@@ -11,35 +11,31 @@ import html
 import numpy as np
 import pandas as pd
 
-from stages.common.io import read_json, write_csv, write_json
-from stages.common.logs import get_logger
-from stages.common.params import load_params
-from stages.common.plotting import plt
-from stages.common.report import Figure, Section, render_report
-from stages.common.stage import run_stage
-from stages.reviews.data import (
+from pipelines.common.io import read_json, write_csv, write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import load_params
+from pipelines.common.stage import run_stage
+from pipelines.reporting.plotting import plt
+from pipelines.reporting.report import Figure, Section, render_report
+from pipelines.reviews.data import LABEL, LABEL_NAMES, TEXT, read_reviews
+from pipelines.reviews.error_causes import CAUSES, REMEDIES, CueSettings, cues, polarity_lexicon, primary_cause
+from pipelines.reviews.figures import save
+from pipelines.reviews.paths import (
     BASELINE_PREDICTIONS,
     BASELINE_SUMMARY,
-    DIRS,
+    ERROR_ANALYSIS_FIGURES,
+    ERROR_ANALYSIS_MISCLASSIFIED,
+    ERROR_ANALYSIS_REPORT,
+    ERROR_ANALYSIS_SUMMARY,
     INTERIM_SOURCE,
-    LABEL,
-    LABEL_NAMES,
     LSTM_PREDICTIONS,
     LSTM_SUMMARY,
-    TEXT,
+    METRICS,
     processed_split,
-    read_reviews,
 )
-from stages.reviews.error_causes import CAUSES, REMEDIES, CueSettings, cues, polarity_lexicon, primary_cause
-from stages.reviews.evaluate import METRICS
-from stages.reviews.figures import save
-from stages.reviews.predictions import read_predictions
+from pipelines.reviews.predictions import read_predictions
 
 log = get_logger("reviews.error_analysis")
-REPORT = DIRS["reports"] / "error_analysis.html"
-FIGURES = DIRS["reports"] / "error_analysis"
-SUMMARY = DIRS["reports"] / "error_analysis.json"
-MISCLASSIFIED = DIRS["reports"] / "misclassified.csv"
 CUE_NAMES = [cause for cause in CAUSES if cause not in ("confidently_wrong", "borderline", "other")]
 SCORE_CUES = ["confidently_wrong", "borderline"]
 EXCERPT_CHARS = 450
@@ -94,7 +90,7 @@ def plot_causes(counts: pd.Series, total: int, model: str, source: str) -> Figur
         ylabel="likely cause",
     )
     return Figure(
-        save(fig, FIGURES / "causes.png", source),
+        save(fig, ERROR_ANALYSIS_FIGURES / "causes.png", source),
         "Each misclassified review is counted once, under the first cause that applies, in the order of the bars "
         "from top to bottom.",
     )
@@ -110,7 +106,7 @@ def plot_rates(rates: pd.DataFrame, source: str) -> Figure:
     ax.set(title="Error rate with and without each cue (all test reviews)", xlabel="error rate (%)", ylabel="cue")
     ax.legend()
     return Figure(
-        save(fig, FIGURES / "error_rates.png", source),
+        save(fig, ERROR_ANALYSIS_FIGURES / "error_rates.png", source),
         "A cue that matters shows a longer red bar: reviews carrying it are misclassified more often.",
     )
 
@@ -188,9 +184,9 @@ def main() -> None:
         "long_review_tokens": cue_settings.long_tokens,
         "overlap_best_baseline_best_lstm": overlap,
     }
-    write_json(SUMMARY, summary)
+    write_json(ERROR_ANALYSIS_SUMMARY, summary)
     write_csv(
-        MISCLASSIFIED,
+        ERROR_ANALYSIS_MISCLASSIFIED,
         errors.drop(columns=["wrong"]).assign(evidence=errors["evidence"].map(_evidence)),
         index=False,
         float_format="%.4f",
@@ -269,7 +265,7 @@ def main() -> None:
         "split": f"test ({len(frame)} reviews; never used for training or model choice)",
         "model": f"{best}, chosen on validation accuracy",
     }
-    render_report(REPORT, f"French review sentiment — error analysis of {best}", provenance, sections)
+    render_report(ERROR_ANALYSIS_REPORT, f"French review sentiment — error analysis of {best}", provenance, sections)
     log.info("%d misclassified test reviews; by cause %s", len(errors), counts.to_dict())
 
 

@@ -13,38 +13,36 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages.common.io import read_json, write_csv, write_json, write_training_curves
-from stages.common.logs import get_logger
-from stages.common.plotting import plt
-from stages.common.provenance import library_versions, utc_now
-from stages.common.report import Figure, Section, render_report
-from stages.common.stage import run_stage
-from stages.reviews.data import (
+from pipelines.common.io import read_json, write_csv, write_json, write_training_curves
+from pipelines.common.logs import get_logger
+from pipelines.common.provenance import library_versions, utc_now
+from pipelines.common.stage import run_stage
+from pipelines.reporting.plotting import plt
+from pipelines.reporting.report import Figure, Section, render_report
+from pipelines.reviews.figures import save
+from pipelines.reviews.paths import (
     BASELINE_MODEL,
     BASELINE_PREDICTIONS,
     BASELINE_SUMMARY,
-    DIRS,
+    COMPARISON,
+    CONFUSION,
+    CURVES,
     EMBEDDINGS_SUMMARY,
+    EVALUATION_FIGURES,
+    EVALUATION_REPORT,
     INTERIM_SOURCE,
     LSTM_MODEL,
     LSTM_PREDICTIONS,
     LSTM_SUMMARY,
     LSTM_VOCABULARY,
+    METRICS,
+    MODEL_CARD,
     PREPROCESSING_SUMMARY,
+    SENTIMENT_MODEL,
 )
-from stages.reviews.figures import save
-from stages.reviews.predictions import classification_metrics, read_predictions
+from pipelines.reviews.predictions import classification_metrics, read_predictions
 
 log = get_logger("reviews.evaluate")
-REPORTS = DIRS["reports"]
-METRICS = REPORTS / "metrics.json"
-COMPARISON = REPORTS / "comparison.csv"
-CURVES = REPORTS / "lstm_curves"  # one CSV per variant: `dvc plots` draws each file as a series
-CONFUSION = REPORTS / "confusion_best.csv"
-REPORT = REPORTS / "evaluation.html"
-FIGURES = REPORTS / "evaluation"
-SENTIMENT_MODEL = DIRS["models"] / "sentiment_model"
-MODEL_CARD = DIRS["models"] / "model_card.json"
 # Published test accuracies on the full Allociné data (160k training reviews), Blard 2020.
 FULL_TRAIN_ROWS = 160_000
 ANCHORS = {
@@ -115,7 +113,7 @@ def plot_comparison(table: pd.DataFrame, datasets: list[str], best: str, source:
     )
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=True, fontsize=8)
     return Figure(
-        save(fig, FIGURES / "model_comparison.png", source),
+        save(fig, EVALUATION_FIGURES / "model_comparison.png", source),
         "Test accuracy per model and data set. The anchors were obtained with 160k training reviews; "
         "the models here saw 1.6k (movies) or 2.6k (TV series).",
     )
@@ -142,7 +140,7 @@ def plot_confusions(predictions: pd.DataFrame, dataset: str, models: list[str], 
         ax.axis("off")
     fig.suptitle(f"Confusion matrices on the {dataset} test split", fontweight="bold")
     return Figure(
-        save(fig, FIGURES / f"confusion_{name}.png", source),
+        save(fig, EVALUATION_FIGURES / f"confusion_{name}.png", source),
         f"Rows: true label, columns: predicted label ({dataset} test split, counts).",
     )
 
@@ -164,7 +162,7 @@ def plot_curves(lstm_summary: dict, source: str) -> Figure:
         axes[1, column].set(title=f"{dataset}: accuracy (dotted = train)", xlabel="epoch", ylabel="accuracy (%)")
         axes[1, column].legend(fontsize=7)
     return Figure(
-        save(fig, FIGURES / "training_curves.png", source),
+        save(fig, EVALUATION_FIGURES / "training_curves.png", source),
         "LSTM training curves: solid lines are the validation split (early stopping watches its loss), "
         "dotted lines the training split. The weights of the best validation epoch are kept.",
     )
@@ -450,7 +448,10 @@ def render(
         | {"licence": metrics["data"]["licence"], "primary data set": primary}
     )
     render_report(
-        REPORT, f"French review sentiment — evaluation ({primary}, {metrics['data']['kind']})", provenance, sections
+        EVALUATION_REPORT,
+        f"French review sentiment — evaluation ({primary}, {metrics['data']['kind']})",
+        provenance,
+        sections,
     )
 
 

@@ -6,23 +6,22 @@ from typing import Any
 
 import pandas as pd
 
-from stages.common.errors import ParamError
-from stages.common.io import write_json
-from stages.common.logs import get_logger
-from stages.common.params import Params, load_params
-from stages.common.paths import resolve, shown
-from stages.common.provenance import DATA_KINDS, utc_now
-from stages.common.stage import run_stage
-from stages.reviews.data import (
-    INTERIM_SOURCE,
+from pipelines.common.errors import ParamError
+from pipelines.common.io import write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import Params, load_params
+from pipelines.common.paths import resolve, shown
+from pipelines.common.provenance import DATA_KINDS, utc_now
+from pipelines.common.stage import run_stage
+from pipelines.reviews.data import (
     LABEL,
     SPLITS,
     drop_cross_split_duplicates,
-    interim_split,
     load_reviews,
     stratified_sample,
     write_reviews,
 )
+from pipelines.reviews.paths import INTERIM_SOURCE, interim_split
 
 log = get_logger("reviews.prepare")
 

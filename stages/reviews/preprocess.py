@@ -13,27 +13,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages.common.io import read_json, write_json
-from stages.common.logs import get_logger
-from stages.common.params import Params, load_params
-from stages.common.plotting import plt
-from stages.common.report import Figure, Section, render_report
-from stages.common.stage import run_stage
-from stages.reviews.classical import FeatureSpec, build_pipeline
-from stages.reviews.data import (
-    DIRS,
+from pipelines.common.io import read_json, write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import Params, load_params
+from pipelines.common.stage import run_stage
+from pipelines.reporting.plotting import plt
+from pipelines.reporting.report import Figure, Section, render_report
+from pipelines.reviews.classical import FeatureSpec, build_pipeline
+from pipelines.reviews.data import LABEL, SPLITS, TEXT, read_reviews, write_reviews
+from pipelines.reviews.figures import save
+from pipelines.reviews.paths import (
     INTERIM_SOURCE,
-    LABEL,
+    PREPROCESSING_FIGURES,
+    PREPROCESSING_REPORT,
     PREPROCESSING_SUMMARY,
-    SPLITS,
-    TEXT,
     interim_split,
     processed_split,
-    read_reviews,
-    write_reviews,
 )
-from stages.reviews.figures import save
-from stages.reviews.text import (
+from pipelines.reviews.text import (
     GENERIC_STOP_WORDS,
     NEGATIONS,
     STOP_WORDS,
@@ -46,8 +43,6 @@ from stages.reviews.text import (
 )
 
 log = get_logger("reviews.preprocess")
-REPORT = DIRS["reports"] / "preprocessing.html"
-FIGURES = DIRS["reports"] / "preprocessing"
 # The negation study's probe model: one fixed TF-IDF + logistic regression, so that only the
 # token treatment changes between the bars.
 PROBE = FeatureSpec("tfidf_probe", "tfidf", "word", (1, 2), 2, None, "content", sublinear_tf=True)
@@ -148,7 +143,7 @@ def plot_negation_study(studies: dict[str, pd.DataFrame], source: str) -> Figure
     )
     ax.legend(title="data set", loc="lower right", frameon=True)
     return Figure(
-        save(fig, FIGURES / "negation_effect.png", source),
+        save(fig, PREPROCESSING_FIGURES / "negation_effect.png", source),
         "Same model, same splits; only the tokens change. Validation split only (the test split is not used here).",
     )
 
@@ -168,7 +163,7 @@ def plot_lengths(lengths: dict[str, pd.Series], source: str) -> Figure:
     ax.set(title="Review length after tokenisation (training split)", xlabel="tokens per review", ylabel="reviews")
     ax.legend()
     return Figure(
-        save(fig, FIGURES / "review_lengths.png", source),
+        save(fig, PREPROCESSING_FIGURES / "review_lengths.png", source),
         "Tokens per training review (clipped at the 99th percentile); the LSTM's sequence length is read from this.",
     )
 
@@ -267,7 +262,7 @@ def build_report(summary: dict[str, Any], studies, examples, lengths, source_inf
         f"rows {'/'.join(f'{n:,}' for n in info['rows'].values())} (train/validation/test)"
         for name, info in source_info["datasets"].items()
     }
-    render_report(REPORT, "French reviews — preprocessing and negations", provenance, sections)
+    render_report(PREPROCESSING_REPORT, "French reviews — preprocessing and negations", provenance, sections)
 
 
 def main() -> None:

@@ -10,23 +10,22 @@ from __future__ import annotations
 import joblib
 import pandas as pd
 
-from stages.common.io import atomic_path, read_json, write_json
-from stages.common.logs import get_logger
-from stages.common.params import Params, load_params
-from stages.common.progress import progress
-from stages.common.provenance import library_versions, utc_now
-from stages.common.stage import run_stage
-from stages.reviews.classical import CLASSIFIERS, HYPERPARAMETER, FeatureSpec, fit_tuned, positive_score
-from stages.reviews.data import (
+from pipelines.common.io import atomic_path, read_json, write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import Params, load_params
+from pipelines.common.progress import progress
+from pipelines.common.provenance import library_versions, utc_now
+from pipelines.common.stage import run_stage
+from pipelines.reviews.classical import CLASSIFIERS, HYPERPARAMETER, FeatureSpec, fit_tuned, positive_score
+from pipelines.reviews.data import LABEL, read_reviews
+from pipelines.reviews.paths import (
     BASELINE_MODEL,
     BASELINE_PREDICTIONS,
     BASELINE_SUMMARY,
     INTERIM_SOURCE,
-    LABEL,
     processed_split,
-    read_reviews,
 )
-from stages.reviews.predictions import prediction_rows, write_predictions
+from pipelines.reviews.predictions import prediction_rows, write_predictions
 
 log = get_logger("reviews.train_baselines")
 

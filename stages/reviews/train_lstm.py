@@ -15,25 +15,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stages.common.io import read_json, write_json
-from stages.common.logs import get_logger
-from stages.common.params import Params, load_params
-from stages.common.provenance import library_versions, utc_now
-from stages.common.stage import run_stage
-from stages.reviews.data import (
+from pipelines.common.io import read_json, write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import Params, load_params
+from pipelines.common.provenance import library_versions, utc_now
+from pipelines.common.stage import run_stage
+from pipelines.reviews.data import LABEL, read_reviews
+from pipelines.reviews.lstm import Variant, configure, predict, train
+from pipelines.reviews.paths import (
     INTERIM_SOURCE,
-    LABEL,
     LSTM_MODEL,
     LSTM_PREDICTIONS,
     LSTM_SUMMARY,
     LSTM_VOCABULARY,
+    embeddings_file,
     processed_split,
-    read_reviews,
 )
-from stages.reviews.embeddings import embeddings_file
-from stages.reviews.lstm import Variant, configure, predict, train
-from stages.reviews.predictions import prediction_rows, write_predictions
-from stages.reviews.word_vectors import encode
+from pipelines.reviews.predictions import prediction_rows, write_predictions
+from pipelines.reviews.word_vectors import encode
 
 log = get_logger("reviews.train_lstm")
 TRUNCATING = ("pre", "post")

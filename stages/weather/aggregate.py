@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from stages.common.errors import DataError
-from stages.common.logs import get_logger
-from stages.common.params import load_params
-from stages.common.stage import run_stage
-from stages.weather.data import CLEAN_HOURLY, SERIES_3H, read_series, write_series
+from pipelines.common.errors import DataError
+from pipelines.common.logs import get_logger
+from pipelines.common.params import load_params
+from pipelines.common.stage import run_stage
+from pipelines.weather.data import read_series, write_series
+from pipelines.weather.paths import CLEAN_HOURLY, SERIES_3H
 
 log = get_logger("weather.aggregate")
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from stages.common.io import write_json
-from stages.common.logs import get_logger
-from stages.common.params import load_params
-from stages.common.stage import run_stage
-from stages.weather.data import DIRS, FORECASTS_DIR, load_problem, write_forecasts
-from stages.weather.forecasting import climatology, long_forecasts, persistence_24h
+from pipelines.common.io import write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import load_params
+from pipelines.common.stage import run_stage
+from pipelines.weather.data import load_problem, write_forecasts
+from pipelines.weather.forecasting import climatology, long_forecasts, persistence_24h
+from pipelines.weather.paths import BASELINE_FORECASTS, BASELINE_SUMMARY
 
 log = get_logger("weather.baselines")
-BASELINE_FORECASTS = FORECASTS_DIR / "baselines.csv.gz"
-BASELINE_SUMMARY = DIRS["models"] / "baselines_summary.json"
 
 
 def main() -> None:

@@ -15,25 +15,31 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from stages.common.errors import DataError, ParamError
-from stages.common.io import atomic_path, read_json, write_json
-from stages.common.logs import get_logger
-from stages.common.params import Params, load_params
-from stages.common.paths import ROOT
-from stages.common.provenance import file_sha256, library_versions, utc_now
-from stages.common.stage import run_stage
-from stages.weather import database
-from stages.weather.data import CLEAN_HOURLY, CLEAN_SUMMARY, DIRS, SERIES_3H, Problem, load_problem, read_series
-from stages.weather.evaluate import METRICS
-from stages.weather.forecasting import STEP_HOURS, STEPS_PER_DAY, long_forecasts
-from stages.weather.statistical import StatSpec, fit, regressor_builder, rolling_day_ahead_forecasts
-from stages.weather.train_ml import ML_SUMMARY, fit_regressor
-from stages.weather.train_stats import STATS_SUMMARY
+from pipelines.common.errors import DataError, ParamError
+from pipelines.common.io import atomic_path, read_json, write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import Params, load_params
+from pipelines.common.paths import ROOT
+from pipelines.common.provenance import file_sha256, library_versions, utc_now
+from pipelines.common.stage import run_stage
+from pipelines.weather import database
+from pipelines.weather.data import Problem, load_problem, read_series
+from pipelines.weather.forecasting import STEP_HOURS, STEPS_PER_DAY, long_forecasts
+from pipelines.weather.paths import (
+    BATCH_SUMMARY,
+    CLEAN_HOURLY,
+    CLEAN_SUMMARY,
+    METRICS,
+    ML_SUMMARY,
+    MODEL_CARD,
+    MODEL_FILE,
+    SERIES_3H,
+    STATS_SUMMARY,
+)
+from pipelines.weather.regressors import fit_regressor
+from pipelines.weather.statistical import StatSpec, fit, regressor_builder, rolling_day_ahead_forecasts
 
 log = get_logger("weather.batch")
-MODEL_FILE = DIRS["models"] / "model.joblib"
-MODEL_CARD = DIRS["models"] / "model_card.json"
-BATCH_SUMMARY = DIRS["reports"] / "batch.json"
 
 
 def batch_days(problem: Problem, start: str, days: int) -> pd.DatetimeIndex:

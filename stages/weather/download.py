@@ -6,15 +6,16 @@ from typing import Any
 
 import pandas as pd
 
-from stages.common.errors import ParamError
-from stages.common.io import write_csv, write_json
-from stages.common.logs import get_logger
-from stages.common.params import Params, load_params
-from stages.common.paths import pipeline_dirs, resolve, shown
-from stages.common.provenance import file_sha256, utc_now
-from stages.common.stage import run_stage
-from stages.weather.data import RAW_HOURLY, RAW_SOURCE, TIME_FORMAT
-from stages.weather.sources import (
+from pipelines.common.errors import ParamError
+from pipelines.common.io import write_csv, write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import Params, load_params
+from pipelines.common.paths import pipeline_dirs, resolve, shown
+from pipelines.common.provenance import file_sha256, utc_now
+from pipelines.common.stage import run_stage
+from pipelines.weather.data import TIME_FORMAT
+from pipelines.weather.paths import RAW_HOURLY, RAW_SOURCE
+from pipelines.weather.sources import (
     ARCHIVE_URL,
     fetch_archive,
     read_openmeteo_csv,

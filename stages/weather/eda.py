@@ -20,21 +20,19 @@ from statsmodels.graphics.tsaplots import plot_acf, plot_pacf
 from statsmodels.tsa.seasonal import STL, DecomposeResult
 from statsmodels.tsa.stattools import acf
 
-from stages.common.errors import DataError, ParamError
-from stages.common.io import read_json, write_json
-from stages.common.logs import get_logger
-from stages.common.params import Params, load_params
-from stages.common.plotting import plt, save_figure
-from stages.common.report import Figure, Section, render_report
-from stages.common.stage import run_stage
-from stages.weather.data import CLEAN_SUMMARY, DIRS, SERIES_3H, read_series
-from stages.weather.forecasting import STEP_HOURS, STEPS_PER_DAY, day_matrix
+from pipelines.common.errors import DataError, ParamError
+from pipelines.common.io import read_json, write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import Params, load_params
+from pipelines.common.stage import run_stage
+from pipelines.reporting.plotting import plt, save_figure
+from pipelines.reporting.report import Figure, Section, render_report
+from pipelines.weather.data import read_series
+from pipelines.weather.forecasting import STEP_HOURS, STEPS_PER_DAY, day_matrix
+from pipelines.weather.paths import CLEAN_SUMMARY, EDA_FIGURES, EDA_REPORT, EDA_SUMMARY, SERIES_3H
 
 log = get_logger("weather.eda")
 
-REPORT_HTML = DIRS["reports"] / "eda.html"
-REPORT_JSON = DIRS["reports"] / "eda.json"
-FIGURES_DIR = DIRS["reports"] / "eda"
 LICENCE = "CC BY 4.0 — Weather data by Open-Meteo.com"
 UNIT = "°C"
 
@@ -593,9 +591,9 @@ def run_eda(
     weather: Params,
     series_path: Path = SERIES_3H,
     summary_path: Path = CLEAN_SUMMARY,
-    html_path: Path = REPORT_HTML,
-    json_path: Path = REPORT_JSON,
-    figure_dir: Path = FIGURES_DIR,
+    html_path: Path = EDA_REPORT,
+    json_path: Path = EDA_SUMMARY,
+    figure_dir: Path = EDA_FIGURES,
 ) -> dict[str, Any]:
     """Analyse the series, write the HTML report, its figures and the JSON metrics; return the metrics."""
     started = time.perf_counter()

@@ -10,25 +10,30 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
-from stages.common.errors import DataError
-from stages.common.io import read_json, write_csv, write_json
-from stages.common.logs import get_logger
-from stages.common.plotting import plt, save_figure
-from stages.common.report import Figure, Section, render_report
-from stages.common.stage import run_stage
-from stages.weather.baselines import BASELINE_FORECASTS, BASELINE_SUMMARY
-from stages.weather.data import CLEAN_SUMMARY, DIRS, read_forecasts
-from stages.weather.forecasting import STEP_HOURS, error_metrics
-from stages.weather.train_ml import ML_FORECASTS, ML_SUMMARY
-from stages.weather.train_stats import STATS_FORECASTS, STATS_SUMMARY
+from pipelines.common.errors import DataError
+from pipelines.common.io import read_json, write_csv, write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.stage import run_stage
+from pipelines.reporting.plotting import plt, save_figure
+from pipelines.reporting.report import Figure, Section, render_report
+from pipelines.weather.data import read_forecasts
+from pipelines.weather.forecasting import STEP_HOURS, error_metrics
+from pipelines.weather.paths import (
+    BASELINE_FORECASTS,
+    BASELINE_SUMMARY,
+    CLEAN_SUMMARY,
+    EVALUATION_FIGURES,
+    EVALUATION_REPORT,
+    FORECAST_SAMPLE,
+    METRICS,
+    ML_FORECASTS,
+    ML_SUMMARY,
+    RMSE_BY_STEP,
+    STATS_FORECASTS,
+    STATS_SUMMARY,
+)
 
 log = get_logger("weather.evaluate")
-REPORTS = DIRS["reports"]
-METRICS = REPORTS / "metrics.json"
-RMSE_BY_STEP = REPORTS / "rmse_by_step.csv"
-FORECAST_SAMPLE = REPORTS / "forecast_vs_observed.csv"
-REPORT = REPORTS / "evaluation.html"
-FIGURES = REPORTS / "evaluation"
 SEASONS = {
     12: "DJF",
     1: "DJF",
@@ -94,7 +99,7 @@ def plot_comparison(scores: pd.DataFrame, catalogue: dict[str, dict], source: st
     )
     ax.set(title="Day-ahead RMSE on the test year, every model", xlabel="RMSE (°C)", ylabel="model")
     return Figure(
-        save_figure(fig, FIGURES / "model_comparison.png", source),
+        save_figure(fig, EVALUATION_FIGURES / "model_comparison.png", source),
         "RMSE of every model over the test year (lower is better). Hatched bars use observed "
         "exogenous values of the forecast day: an upper bound, not deployable.",
     )
@@ -113,7 +118,7 @@ def plot_by_step(by_step: pd.DataFrame, models: list[str], source: str) -> Figur
     )
     ax.legend()
     return Figure(
-        save_figure(fig, FIGURES / "rmse_by_step.png", source),
+        save_figure(fig, EVALUATION_FIGURES / "rmse_by_step.png", source),
         "Error grows with lead time: 00h is 3 hours after the last observation, 21h is 24 hours after.",
     )
 
@@ -124,7 +129,7 @@ def plot_by_season(by_season: pd.DataFrame, models: list[str], source: str) -> F
     table.T.plot.bar(ax=ax, rot=0)
     ax.set(title="Day-ahead RMSE by season", xlabel="season (DJF = winter … SON = autumn)", ylabel="RMSE (°C)")
     ax.legend(title="model")
-    return Figure(save_figure(fig, FIGURES / "rmse_by_season.png", source), "RMSE by meteorological season.")
+    return Figure(save_figure(fig, EVALUATION_FIGURES / "rmse_by_season.png", source), "RMSE by meteorological season.")
 
 
 def plot_error_distribution(forecasts: pd.DataFrame, models: list[str], source: str) -> Figure:
@@ -139,7 +144,7 @@ def plot_error_distribution(forecasts: pd.DataFrame, models: list[str], source: 
     ax.set(title="Distribution of day-ahead errors (predicted − observed)", xlabel="error (°C)", ylabel="density")
     ax.legend()
     return Figure(
-        save_figure(fig, FIGURES / "error_distribution.png", source),
+        save_figure(fig, EVALUATION_FIGURES / "error_distribution.png", source),
         "Residual distributions: a narrow, centred peak is a good model; heavy tails are the "
         "fronts and sudden changes no day-ahead model saw coming.",
     )
@@ -158,7 +163,7 @@ def plot_sample(sample: pd.DataFrame, best: str, source: str) -> Figure:
     ax.legend()
     fig.autofmt_xdate()
     return Figure(
-        save_figure(fig, FIGURES / "forecast_vs_observed.png", source),
+        save_figure(fig, EVALUATION_FIGURES / "forecast_vs_observed.png", source),
         "Each day's 8 values were forecast at 21h UTC the evening before.",
     )
 
@@ -325,7 +330,7 @@ def write_report(
         "licence": "CC BY 4.0 — Weather data by Open-Meteo.com",
     }
     render_report(
-        REPORT,
+        EVALUATION_REPORT,
         f"Temperature forecasts, day ahead — evaluation ({data['location']}, {data['kind']})",
         provenance,
         sections,

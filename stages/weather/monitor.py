@@ -5,19 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from stages.common.errors import DataError
-from stages.common.io import read_json, write_json
-from stages.common.logs import get_logger
-from stages.common.params import load_params
-from stages.common.plotting import plt, save_figure
-from stages.common.stage import run_stage
-from stages.weather import database
-from stages.weather.batch import BATCH_SUMMARY
-from stages.weather.data import DIRS
+from pipelines.common.errors import DataError
+from pipelines.common.io import read_json, write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import load_params
+from pipelines.common.stage import run_stage
+from pipelines.reporting.plotting import plt, save_figure
+from pipelines.weather import database
+from pipelines.weather.paths import BATCH_SUMMARY, MONITORING_FIGURE, MONITORING_METRICS
 
 log = get_logger("weather.monitor")
-MONITORING_FIGURE = DIRS["reports"] / "monitoring.png"
-MONITORING_METRICS = DIRS["reports"] / "monitoring.json"
 
 
 def prediction_frame(rows: list[dict]) -> pd.DataFrame:

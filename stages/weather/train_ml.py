@@ -6,32 +6,18 @@ import time
 
 import pandas as pd
 
-from stages.common.io import write_json
-from stages.common.logs import get_logger
-from stages.common.params import Params, load_params
-from stages.common.progress import progress
-from stages.common.stage import run_stage
-from stages.weather.data import DIRS, FORECASTS_DIR, Problem, load_problem, write_forecasts
-from stages.weather.features import NEEDS_EXOGENOUS, build_features, is_deployable
-from stages.weather.forecasting import long_forecasts
-from stages.weather.regressors import make_regressor
+from pipelines.common.io import write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import Params, load_params
+from pipelines.common.progress import progress
+from pipelines.common.stage import run_stage
+from pipelines.weather.data import Problem, load_problem, write_forecasts
+from pipelines.weather.features import NEEDS_EXOGENOUS, is_deployable
+from pipelines.weather.forecasting import long_forecasts
+from pipelines.weather.paths import ML_FORECASTS, ML_SUMMARY
+from pipelines.weather.regressors import fit_regressor
 
 log = get_logger("weather.train_ml")
-ML_FORECASTS = FORECASTS_DIR / "ml.csv.gz"
-ML_SUMMARY = DIRS["models"] / "ml_summary.json"
-
-
-def fit_regressor(problem: Problem, regressor_name: str, feature_set: str, ml_params: Params, before: pd.Timestamp):
-    """Fit a regressor on every day before `before` whose features and 8 targets are complete.
-
-    Returns the fitted model, the features of every day (to predict any later day) and the days it was fitted on.
-    """
-    features = build_features(problem.target, problem.exog, feature_set)
-    targets = problem.target.reindex(features.index)
-    train = (features.index < before) & features.notna().all(axis=1) & targets.notna().all(axis=1)
-    model = make_regressor(regressor_name, ml_params, ml_params.integer("seed"))
-    model.fit(features[train].to_numpy(), targets[train].to_numpy())
-    return model, features, features.index[train]
 
 
 def fit_and_forecast(

@@ -6,14 +6,15 @@ import time
 
 import pandas as pd
 
-from stages.common.errors import ParamError
-from stages.common.io import write_json
-from stages.common.logs import get_logger
-from stages.common.params import load_params
-from stages.common.stage import run_stage
-from stages.weather.data import DIRS, FORECASTS_DIR, load_problem, write_forecasts
-from stages.weather.forecasting import STEP_HOURS, STEPS_PER_DAY, long_forecasts
-from stages.weather.statistical import (
+from pipelines.common.errors import ParamError
+from pipelines.common.io import write_json
+from pipelines.common.logs import get_logger
+from pipelines.common.params import load_params
+from pipelines.common.stage import run_stage
+from pipelines.weather.data import load_problem, write_forecasts
+from pipelines.weather.forecasting import STEP_HOURS, STEPS_PER_DAY, long_forecasts
+from pipelines.weather.paths import STATS_FORECASTS, STATS_SUMMARY
+from pipelines.weather.statistical import (
     StatSpec,
     fit,
     regressor_builder,
@@ -23,8 +24,6 @@ from stages.weather.statistical import (
 )
 
 log = get_logger("weather.train_stats")
-STATS_FORECASTS = FORECASTS_DIR / "stats.csv.gz"
-STATS_SUMMARY = DIRS["models"] / "stats_summary.json"
 
 
 def main() -> None:

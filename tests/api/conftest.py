@@ -89,7 +89,7 @@ def build_database(path_or_url: Path | str, *, with_predictions: bool = True) ->
     """A migrated database (a SQLite file path, or any URL) holding two models' predictions and observations."""
     import pandas as pd
 
-    from stages.weather import database
+    from pipelines.weather import database
 
     url = path_or_url if isinstance(path_or_url, str) else f"sqlite:///{path_or_url}"
     engine = database.make_engine(url)
@@ -130,7 +130,7 @@ def model_card(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def register_small_credit_model(directory: Path) -> Path:
     """A registered credit model in `directory`, fitted in seconds on the shipped sample with the credit
     tests' own helpers (the same files the credit_register stage writes; the card reduced to what is read)."""
-    from stages.credit.data import read_application, split_labelled
+    from pipelines.credit.data import read_application, split_labelled
     from tests.credit.conftest import LABELLED_FILE, fit_pipeline, write_registered_model
 
     train, _ = split_labelled(read_application(LABELLED_FILE, labelled=True), test_size=0.2, seed=7, max_rows=3000)

@@ -264,7 +264,7 @@ def test_the_database_file_is_never_modified(make_client, prediction_db: Path, t
 def test_answers_come_from_memory_until_the_database_changes(
     make_client, prediction_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from stages.weather import database
+    from pipelines.weather import database
 
     copy = tmp_path / "weather.sqlite"
     shutil.copy(prediction_db, copy)
@@ -414,8 +414,8 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp
 
     for name in ("WEATHER_DATABASE_URL", "WEATHER_MODEL_CARD", "APP_VERSION", "LOG_LEVEL", "MAX_PERIOD_DAYS"):
         monkeypatch.delenv(name, raising=False)
-    from stages.common.params import load_params
-    from stages.weather.database import database_url
+    from pipelines.common.params import load_params
+    from pipelines.weather.database import database_url
 
     defaults = Settings.from_env()
     configured = load_params("weather").section("batch").get("database_url")

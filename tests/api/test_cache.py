@@ -50,7 +50,7 @@ def test_the_least_recently_used_entry_goes_first() -> None:
 
 
 def test_a_sqlite_write_changes_the_generation_even_with_the_same_size_and_mtime(tmp_path: Path) -> None:
-    from stages.weather import database
+    from pipelines.weather import database
 
     path = tmp_path / "weather.sqlite"
     build_database(path)

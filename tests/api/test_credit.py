@@ -24,14 +24,14 @@ def card(credit_model_dir: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def example() -> dict:
-    from stages.credit.scoring import EXAMPLE
+    from pipelines.credit.scoring import EXAMPLE
 
     return dict(EXAMPLE)
 
 
 def _known_fields() -> set[str]:
-    from stages.credit.features import ENGINEERED, MISSING_COUNT
-    from stages.credit.schema import FEATURE_NAMES
+    from pipelines.credit.features import ENGINEERED, MISSING_COUNT
+    from pipelines.credit.schema import FEATURE_NAMES
 
     return {*FEATURE_NAMES, *ENGINEERED, MISSING_COUNT}
 
@@ -40,7 +40,7 @@ def _known_fields() -> set[str]:
 
 
 def test_the_example_is_scored_with_the_registered_model(client, card: dict, example: dict) -> None:
-    from stages.credit.scoring import CreditScore
+    from pipelines.credit.scoring import CreditScore
 
     response = client.post("/credit/score", json=example)
     assert response.status_code == 200, response.text
@@ -63,12 +63,12 @@ def test_the_example_is_scored_with_the_registered_model(client, card: dict, exa
 
 
 def test_the_answer_is_the_scorers(client, credit_model, example: dict) -> None:
-    """The endpoint adds nothing to stages/credit/scoring.py: same probability, decision and explanation."""
+    """The endpoint adds nothing to pipelines/credit/scoring.py: same probability, decision and explanation."""
     assert client.post("/credit/score", json=example).json() == credit_model.scorer.score(example)
 
 
 def test_missing_optional_fields_become_missing_values(client, card: dict, example: dict) -> None:
-    from stages.credit.schema import REQUIRED
+    from pipelines.credit.schema import REQUIRED
 
     minimal = {name: example[name] for name in REQUIRED}
     response = client.post("/credit/score", json=minimal)
@@ -263,7 +263,7 @@ class _Form(HTMLParser):
 
 
 def test_the_form_is_served_prefilled_with_the_example(client, example: dict) -> None:
-    from stages.credit.schema import BY_NAME
+    from pipelines.credit.schema import BY_NAME
 
     response = client.get("/credit/form")
     assert response.status_code == 200
@@ -305,7 +305,7 @@ def test_every_credit_handler_logs_one_line(client, caplog, example, method, pat
 
 
 def test_openapi_documents_the_credit_endpoints(client, example: dict) -> None:
-    from stages.credit.schema import FEATURE_NAMES, ID, REQUIRED
+    from pipelines.credit.schema import FEATURE_NAMES, ID, REQUIRED
 
     schema = client.get("/openapi.json").json()
     score = schema["paths"]["/credit/score"]["post"]
@@ -326,7 +326,7 @@ def test_openapi_documents_the_credit_endpoints(client, example: dict) -> None:
 def test_the_documented_examples_fit_the_models() -> None:
     from api.credit import EXAMPLE_SCORE
     from api.schemas import CreditModelCard
-    from stages.credit.scoring import CreditScore
+    from pipelines.credit.scoring import CreditScore
 
     CreditScore.model_validate(EXAMPLE_SCORE)
     for example in CreditModelCard.model_config["json_schema_extra"]["examples"]:

@@ -140,7 +140,7 @@ def test_the_app_runs_with_only_the_packages_of_requirements_api(credit_model_di
         "import sys, api.main, uvicorn.loops.uvloop, uvicorn.protocols.http.httptools_impl\n"
         "print(sorted(m for m in ('xgboost', 'sklearn', 'shap') if m in sys.modules))\n"
         "from api.credit import load_credit\n"
-        "from stages.credit.scoring import EXAMPLE\n"
+        "from pipelines.credit.scoring import EXAMPLE\n"
         f"credit = load_credit({str(credit_model_dir)!r})\n"
         "assert credit.available, credit.detail\n"
         "print(0 <= credit.scorer.score(EXAMPLE)['probability'] <= 1)\n"
@@ -162,23 +162,28 @@ def test_the_app_runs_with_only_the_packages_of_requirements_api(credit_model_di
 def test_the_image_contains_every_project_file_the_app_imports(credit_model_dir: Path) -> None:
     sources = copy_sources()
     imported = project_files_imported_by_the_app(credit_model_dir)
-    assert "stages/weather/database.py" in imported and "api/main.py" in imported
-    assert {"stages/credit/scoring.py", "stages/credit/features.py", "stages/credit/models.py"} <= set(imported)
+    assert "pipelines/weather/database.py" in imported and "api/main.py" in imported
+    assert {"pipelines/credit/scoring.py", "pipelines/credit/features.py", "pipelines/credit/models.py"} <= set(
+        imported
+    )
     not_copied = [file for file in imported if not any(file == s or file.startswith(s + "/") for s in sources)]
     assert not_copied == []
     assert [file for file in imported if not in_context(file)] == []
     # …and the migrations the database layer runs, the form, and the artefacts the service reads.
     artefacts = ["data/db/weather.sqlite", "models/weather/model_card.json"]
     artefacts += [f"models/credit/{name}" for name in CREDIT_FILES]
-    for path in ("stages/weather/migrations", *artefacts):
+    for path in artefacts:
         assert path in sources and in_context(path), path
+    migrations = "pipelines/weather/migrations/versions/0001_initial.py"
+    assert any(migrations.startswith(source + "/") for source in sources) and in_context(migrations)
     from api.credit import FORM_FILE  # read at import, not a module
 
     form = str(FORM_FILE.relative_to(ROOT))
     assert any(form.startswith(source + "/") for source in sources) and in_context(form)
-    # Only what scoring imports from the credit pipeline: not its training, reports or drift stages.
-    credit_sources = {source for source in sources if source.startswith("stages/credit")}
-    assert credit_sources == {file for file in imported if file.startswith("stages/credit/")}
+    # The code is two packages copied whole: the API and the library; no stage command is imported or copied.
+    assert {source for source in sources if source.endswith(".py") or "/" not in source} >= {"api", "pipelines"}
+    assert [file for file in imported if file.startswith("stages/")] == []
+    assert [source for source in sources if source.startswith("stages")] == []
 
 
 def test_the_build_context_leaves_out_what_the_image_does_not_need() -> None:
@@ -188,8 +193,8 @@ def test_the_build_context_leaves_out_what_the_image_does_not_need() -> None:
                  "models/credit/train_summary.json", "stages/credit/train.py", "stages/credit/drift.py",
                  "data/interim/credit/train.csv.gz"):  # fmt: skip
         assert not in_context(path), path
-    for path in ("api/main.py", "api/static/credit_form.html", "stages/common/logs.py",
-                 "stages/weather/migrations/versions/0001_initial.py", "stages/credit/scoring.py"):  # fmt: skip
+    for path in ("api/main.py", "api/static/credit_form.html", "pipelines/common/logs.py",
+                 "pipelines/weather/migrations/versions/0001_initial.py", "pipelines/credit/scoring.py"):  # fmt: skip
         assert in_context(path), path
 
 

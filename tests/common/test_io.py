@@ -5,7 +5,7 @@ import gzip
 import pandas as pd
 import pytest
 
-from stages.common.io import atomic_path, read_json, write_csv, write_json, write_training_curves
+from pipelines.common.io import atomic_path, read_json, write_csv, write_json, write_training_curves
 
 
 def test_gzip_csv_is_byte_reproducible_and_readable(tmp_path):

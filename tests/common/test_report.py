@@ -2,8 +2,8 @@
 
 import pytest
 
-from stages.common.errors import PipelineError
-from stages.common.report import Section, label_external_page, render_report
+from pipelines.common.errors import PipelineError
+from pipelines.reporting.report import Section, label_external_page, render_report
 
 
 def test_rendered_report_has_title_provenance_and_escaped_text(tmp_path):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stages.corn.data import configure_tensorflow
+from pipelines.corn.data import configure_tensorflow
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -6,9 +6,9 @@ import pickle
 import numpy as np
 import pytest
 
-from stages.common.errors import DataError
-from stages.corn import efficientnet_lite as lite
-from stages.corn.torch_legacy import LEGACY_MAGIC, LEGACY_PROTOCOL, load_legacy_state_dict
+from pipelines.common.errors import DataError
+from pipelines.corn import efficientnet_lite as lite
+from pipelines.corn.torch_legacy import LEGACY_MAGIC, LEGACY_PROTOCOL, load_legacy_state_dict
 
 
 class _Global:

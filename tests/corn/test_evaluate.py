@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from stages.corn.data import Split
+from pipelines.corn.data import Split
 from stages.corn.evaluate import choose_best, colour_baseline, interpretation, mean_colour
 
 

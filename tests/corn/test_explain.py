@@ -4,7 +4,7 @@ import time
 
 import numpy as np
 
-from stages.corn.explain import LimeSettings, explain
+from pipelines.corn.explain import LimeSettings, explain
 
 
 def test_lime_points_at_the_region_the_model_uses():

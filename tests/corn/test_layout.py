@@ -5,8 +5,8 @@ import unicodedata
 import numpy as np
 import pytest
 
-from stages.common.errors import DataError
-from stages.corn.layout import CLASSES, dataset_root, folder_key, load_images, scan_layout, subsample
+from pipelines.common.errors import DataError
+from pipelines.corn.layout import CLASSES, dataset_root, folder_key, load_images, scan_layout, subsample
 
 
 def test_folder_keys_ignore_accents_normal_form_and_case():
@@ -56,7 +56,7 @@ def test_images_are_centre_cropped_to_a_square(tmp_path):
     image = np.zeros((20, 60, 3), dtype=np.uint8)
     image[:, 20:40] = 255  # the white centre square of a wide image
     Image.fromarray(image).save(tmp_path / "wide.png")
-    from stages.corn.layout import load_image
+    from pipelines.corn.layout import load_image
 
     square = load_image(tmp_path / "wide.png", 10)
     assert square.shape == (10, 10, 3) and square.min() > 200

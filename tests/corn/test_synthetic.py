@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 
-from stages.corn.layout import CLASSES, load_images, scan_layout
+from pipelines.corn.layout import CLASSES, load_images, scan_layout
+from pipelines.corn.synthetic import render_image, write_dataset
 from stages.corn.prepare import find_manifest
-from stages.corn.synthetic import render_image, write_dataset
 
 
 def green_share(image):

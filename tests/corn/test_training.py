@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from stages.common.errors import DataError, ParamError
-from stages.corn import models, train_transfer
-from stages.corn.data import Split, class_subset, class_weights, make_dataset
-from stages.corn.training import FitSettings, make_problem, train_and_score
+from pipelines.common.errors import DataError, ParamError
+from pipelines.corn import models
+from pipelines.corn.data import Split, class_subset, class_weights, make_dataset
+from pipelines.corn.training import FitSettings, make_problem, train_and_score
+from stages.corn import train_transfer
 
 
 def tiny_splits(rng, per_class=6, size=16):
@@ -117,7 +118,7 @@ def test_ported_backbone_needs_a_passed_proof(monkeypatch, tmp_path):
 
 
 def test_unfreeze_top_keeps_batch_norm_frozen():
-    from stages.corn.efficientnet_lite import build_efficientnet_lite0
+    from pipelines.corn.efficientnet_lite import build_efficientnet_lite0
 
     backbone = build_efficientnet_lite0((32, 32, 3), include_top=False)
     count = models.unfreeze_top(backbone, 0.2)
@@ -133,8 +134,8 @@ def test_transfer_stage_uses_keras_imagenet_weights_when_params_say_so(monkeypat
 
     import keras
 
-    from stages.common.params import Params
-    from stages.corn.data import save_split
+    from pipelines.common.params import Params
+    from pipelines.corn.data import save_split
 
     calls = []
 

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
-from stages.common.paths import EXTERNAL_DIR
-from stages.common.provenance import library_versions
-from stages.credit.data import read_application, split_labelled, write_frame
-from stages.credit.features import make_feature_pipeline
-from stages.credit.models import make_classifier
-from stages.credit.schema import FEATURE_NAMES, TARGET
+from pipelines.common.paths import EXTERNAL_DIR
+from pipelines.common.provenance import library_versions
+from pipelines.credit.data import read_application, split_labelled, write_frame
+from pipelines.credit.features import make_feature_pipeline
+from pipelines.credit.models import make_classifier
+from pipelines.credit.schema import FEATURE_NAMES, TARGET
 
 LABELLED_FILE = EXTERNAL_DIR / "credit" / "application_train_sample.csv.gz"
 CURRENT_FILE = EXTERNAL_DIR / "credit" / "application_test_sample.csv.gz"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from stages.credit.cost import (
+from pipelines.credit.cost import (
     CostWeights,
     auc_from_counts,
     best_threshold,

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages.common.errors import DataError
-from stages.credit.data import check_columns, read_application, split_labelled
-from stages.credit.schema import BY_NAME, CATEGORICAL, FEATURE_NAMES, ID, INTEGER, REQUIRED, TARGET, expected_columns
+from pipelines.common.errors import DataError
+from pipelines.credit.data import check_columns, read_application, split_labelled
+from pipelines.credit.schema import BY_NAME, CATEGORICAL, FEATURE_NAMES, ID, INTEGER, REQUIRED, TARGET, expected_columns
 from tests.credit.conftest import CURRENT_FILE, LABELLED_FILE
 
 

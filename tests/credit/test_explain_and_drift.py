@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipelines.credit.explanations import PipelineExplainer
+from pipelines.credit.schema import ID, TARGET
 from stages.credit.drift import describe_shift, drift_by_column
 from stages.credit.explain import ROLES, direction, explain_clients, importance_table, pick_clients
-from stages.credit.explanations import PipelineExplainer
-from stages.credit.schema import ID, TARGET
 
 
 def test_one_typical_client_per_decision_outcome():

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
-from stages.common.errors import DataError
-from stages.credit.features import (
+from pipelines.common.errors import DataError
+from pipelines.credit.features import (
     ENGINEERED,
     ApplicationFeatures,
     CategoricalColumns,
@@ -17,8 +17,8 @@ from stages.credit.features import (
     make_feature_pipeline,
     source_column,
 )
-from stages.credit.models import make_classifier
-from stages.credit.schema import DAYS_EMPLOYED_SENTINEL, ID, TARGET
+from pipelines.credit.models import make_classifier
+from pipelines.credit.schema import DAYS_EMPLOYED_SENTINEL, ID, TARGET
 from tests.credit.conftest import FEATURE_SETTINGS
 
 

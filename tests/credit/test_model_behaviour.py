@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from stages.credit.schema import CATEGORICAL, TARGET
+from pipelines.credit.schema import CATEGORICAL, TARGET
 
 
 def test_minimum_functionality_on_held_out_rows(small_split, fitted_xgboost):

@@ -7,8 +7,8 @@ import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.dummy import DummyClassifier
 
-from stages.common.errors import ParamError
-from stages.credit.models import ImbalanceHandler, inner_estimator, make_estimator, parse_space
+from pipelines.common.errors import ParamError
+from pipelines.credit.models import ImbalanceHandler, inner_estimator, make_estimator, parse_space
 
 
 class Recorder(ClassifierMixin, BaseEstimator):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stages.credit.scoring import EXAMPLE, CreditScorer
+from pipelines.credit.scoring import EXAMPLE, CreditScorer
 from tests.dvc_project import copy_project, run, set_params
 
 pytestmark = pytest.mark.slow

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages.common.errors import DataError
-from stages.credit.schema import CATEGORICAL, FEATURE_NAMES, ID, REQUIRED, TARGET
-from stages.credit.scoring import (
+from pipelines.common.errors import DataError
+from pipelines.credit.schema import CATEGORICAL, FEATURE_NAMES, ID, REQUIRED, TARGET
+from pipelines.credit.scoring import (
     EXAMPLE,
     CreditApplication,
     CreditInputError,

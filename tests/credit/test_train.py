@@ -7,12 +7,12 @@ import copy
 import pytest
 import yaml
 
-from stages.common.errors import ParamError
-from stages.common.params import Params
-from stages.common.paths import PARAMS_FILE
-from stages.credit.data import features_and_target
+from pipelines.common.errors import ParamError
+from pipelines.common.params import Params
+from pipelines.common.paths import PARAMS_FILE
+from pipelines.credit.data import features_and_target
+from pipelines.credit.tuning import encode_folds, stratified_splits
 from stages.credit.train import read_settings, tune
-from stages.credit.tuning import encode_folds, stratified_splits
 
 DEFAULTS = yaml.safe_load(PARAMS_FILE.read_text())["credit"]
 

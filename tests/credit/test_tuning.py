@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from stages.credit.data import features_and_target
-from stages.credit.models import parse_space
-from stages.credit.tuning import cross_validate, encode_folds, random_search, stratified_splits
+from pipelines.credit.data import features_and_target
+from pipelines.credit.models import parse_space
+from pipelines.credit.tuning import cross_validate, encode_folds, random_search, stratified_splits
 from tests.credit.conftest import FEATURE_SETTINGS
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from stages.common.paths import REPORTS_DIR
+from pipelines.common.paths import REPORTS_DIR
 from tests.services import unavailable
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

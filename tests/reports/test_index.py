@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from stages.common.errors import DataError
-from stages.common.io import write_json
-from stages.common.params import Params
-from stages.common.plotting import plt, save_figure
-from stages.common.report import Figure, Section, render_report
+from pipelines.common.errors import DataError
+from pipelines.common.io import write_json
+from pipelines.common.params import Params
+from pipelines.reporting.plotting import plt, save_figure
+from pipelines.reporting.report import Figure, Section, render_report
 from stages.reports.index import build_index, headline, interpretation, producer, read_page, stage_outputs
 
 SETTINGS = {

@@ -5,8 +5,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from stages.common.paths import REPORTS_DIR
-from stages.common.report import check_provenance
+from pipelines.common.paths import REPORTS_DIR
+from pipelines.reporting.report import check_provenance
 from stages.reports.index import read_page
 
 PAGES = sorted(REPORTS_DIR.rglob("*.html"))

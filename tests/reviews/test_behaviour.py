@@ -11,10 +11,11 @@ import joblib
 import pandas as pd
 import pytest
 
-from stages.common.params import load_params
-from stages.common.paths import ROOT
-from stages.reviews.classical import pipeline_from_summary
-from stages.reviews.data import BASELINE_MODEL, BASELINE_SUMMARY, load_reviews
+from pipelines.common.params import load_params
+from pipelines.common.paths import ROOT
+from pipelines.reviews.classical import pipeline_from_summary
+from pipelines.reviews.data import load_reviews
+from pipelines.reviews.paths import BASELINE_MODEL, BASELINE_SUMMARY
 from stages.reviews.preprocess import process
 
 NEGATIVE = ["pas bon", "vraiment nul", "Ce film n'est pas bon.", "Un navet, vraiment nul."]

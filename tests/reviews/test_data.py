@@ -6,8 +6,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from stages.common.errors import DataError
-from stages.reviews.data import drop_cross_split_duplicates, find_split_files, load_reviews, stratified_sample
+from pipelines.common.errors import DataError
+from pipelines.reviews.data import drop_cross_split_duplicates, find_split_files, load_reviews, stratified_sample
 
 SPLIT_ROWS = {
     "train": (["Très bon film", "Nul, ennuyeux", "Superbe", "Raté"], [1, 0, 1, 0]),

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from stages.reviews.error_causes import CueSettings, cues, polarity_lexicon, primary_cause
-from stages.reviews.text import clean, tokenize
+from pipelines.reviews.error_causes import CueSettings, cues, polarity_lexicon, primary_cause
+from pipelines.reviews.text import clean, tokenize
 
 LEXICON = {"bon": 1.2, "excellent": 2.0, "génial": 1.5, "nul": -2.0, "ennuyeux": -1.5, "raté": -1.4}
 SETTINGS = CueSettings(short_tokens=3, long_tokens=60, rare_share=0.5, confident=0.3, borderline=0.05)

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from stages.common.errors import ParamError
-from stages.common.params import Params
-from stages.common.paths import ROOT
-from stages.reviews.data import load_reviews
-from stages.reviews.lstm import Variant, build_model, configure, predict, train
+from pipelines.common.errors import ParamError
+from pipelines.common.params import Params
+from pipelines.common.paths import ROOT
+from pipelines.reviews.data import load_reviews
+from pipelines.reviews.lstm import Variant, build_model, configure, predict, train
+from pipelines.reviews.word_vectors import build_vocabulary, encode
 from stages.reviews.preprocess import process
-from stages.reviews.word_vectors import build_vocabulary, encode
 
 
 def variant(**changes) -> Variant:

@@ -3,8 +3,7 @@
 import pandas as pd
 import pytest
 
-from stages.reviews.preprocess import process
-from stages.reviews.text import (
+from pipelines.reviews.text import (
     GENERIC_STOP_WORDS,
     NEGATIONS,
     STOP_WORDS,
@@ -14,6 +13,7 @@ from stages.reviews.text import (
     remove_stop_words,
     tokenize,
 )
+from stages.reviews.preprocess import process
 
 
 def tokens_of(text: str) -> list[str]:

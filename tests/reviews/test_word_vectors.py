@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from stages.common.errors import DataError
-from stages.reviews.word_vectors import (
+from pipelines.common.errors import DataError
+from pipelines.reviews.word_vectors import (
     OOV,
     PAD,
     SpacyVectors,

@@ -3,9 +3,9 @@
 import pandas as pd
 import pytest
 
-from stages.common.paths import EXTERNAL_DIR
-from stages.common.provenance import file_sha256
-from stages.weather.sources import read_openmeteo_csv
+from pipelines.common.paths import EXTERNAL_DIR
+from pipelines.common.provenance import file_sha256
+from pipelines.weather.sources import read_openmeteo_csv
 
 SHIPPED = {
     "ijmuiden_hourly.csv.gz": "8f57a44a6be514ceafd7a2ec6c9b2127e582251a93ab19ebdc81055572bdfc4c",

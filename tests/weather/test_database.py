@@ -15,10 +15,10 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from stages.common.errors import DataError
-from stages.common.paths import ROOT
-from stages.weather import database
-from stages.weather.database import Model, Observation, Prediction
+from pipelines.common.errors import DataError
+from pipelines.common.paths import ROOT
+from pipelines.weather import database
+from pipelines.weather.database import Model, Observation, Prediction
 
 UTC = dt.UTC
 TABLES = {"weather_observations", "models", "predictions"}

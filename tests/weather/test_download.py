@@ -7,11 +7,11 @@ import gzip
 import pandas as pd
 import pytest
 
-from stages.common.errors import DataError, ParamError
-from stages.common.io import read_json
-from stages.common.params import Params
+from pipelines.common.errors import DataError, ParamError
+from pipelines.common.io import read_json
+from pipelines.common.params import Params
+from pipelines.weather.data import read_series
 from stages.weather import download as stage
-from stages.weather.data import read_series
 from stages.weather.download import download
 from tests.weather.test_sources import BA_TIMEZONE, ReplayServer, load_buenos_aires
 

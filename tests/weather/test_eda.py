@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages.common.errors import DataError, ParamError
-from stages.common.io import read_json, write_json
-from stages.common.params import Params
+from pipelines.common.errors import DataError, ParamError
+from pipelines.common.io import read_json, write_json
+from pipelines.common.params import Params
+from pipelines.weather.data import write_series
 from stages.weather import eda
-from stages.weather.data import write_series
 
 SLOPE_PER_YEAR = 0.3  # °C/year → 3 °C/decade
 DAILY_HALF_RANGE = {"DJF": 1.0, "MAM": 2.0, "JJA": 3.0, "SON": 2.0}  # peak-to-peak = twice this

@@ -4,10 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages.common.errors import DataError, ParamError
-from stages.weather.evaluate import choose_best, score
-from stages.weather.features import FEATURE_SETS, build_features, is_deployable
-from stages.weather.forecasting import (
+from pipelines.common.errors import DataError, ParamError
+from pipelines.weather.features import FEATURE_SETS, build_features, is_deployable
+from pipelines.weather.forecasting import (
     climatology,
     day_matrix,
     error_metrics,
@@ -15,6 +14,7 @@ from stages.weather.forecasting import (
     persistence_24h,
     split_days,
 )
+from stages.weather.evaluate import choose_best, score
 
 
 def synthetic_series(days=120, seed=0):
@@ -116,8 +116,8 @@ def test_best_model_is_never_an_upper_bound():
 @pytest.mark.parametrize("regressor", ["ridge", "xgboost"])
 def test_a_warmer_yesterday_gives_a_warmer_forecast(regressor):
     """Behaviour: the same day after a 5 °C warmer day-before is forecast warmer, at every step."""
-    from stages.common.params import Params
-    from stages.weather.regressors import make_regressor
+    from pipelines.common.params import Params
+    from pipelines.weather.regressors import make_regressor
 
     rng = np.random.default_rng(1)
     daily = np.cumsum(rng.normal(0, 1.0, 400))  # persistent day-to-day anomalies, as in real weather

@@ -21,9 +21,9 @@ import pandas as pd
 import pytest
 import requests
 
-from stages.common.errors import DataError, ParamError
-from stages.common.paths import EXTERNAL_DIR
-from stages.weather.sources import (
+from pipelines.common.errors import DataError, ParamError
+from pipelines.common.paths import EXTERNAL_DIR
+from pipelines.weather.sources import (
     canonical_name,
     fetch_archive,
     parse_archive_response,

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages.common.errors import DataError
+from pipelines.common.errors import DataError
 from stages.weather.aggregate import aggregate_steps
 from stages.weather.clean import interpolate_hourly
 

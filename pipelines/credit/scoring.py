@@ -1,0 +1,298 @@
+"""Scoring one loan application with the registered model: served as `POST /credit/score` and
+`GET /credit/model` by api/credit.py.
+
+`CreditApplication` is the request body: every application field of the Kaggle layout, typed, with
+impossible values rejected and the error naming the field; only the core fields are required, any
+other missing field becomes a missing value (the model imputes it or handles it natively). Numeric
+fields take numbers only (no "1000", no true), and a value beyond what the model reads (float32) is
+refused naming the field, or the engineered ratio it would overflow.
+`CreditScorer` loads the registered model, its model card and its SHAP explainer once, then scores:
+probability of default, decision at the registered threshold, model version, and the fields that
+moved this client's score most.
+
+Importing this module is light (pydantic, numpy, pandas): scikit-learn, XGBoost, SHAP and joblib are
+imported when a `CreditScorer` is built, so a service declares the request and response models at
+import time and loads the model, with those libraries, at start-up (api/credit.py does)::
+
+    scorer = CreditScorer()                       # at start-up (lifespan)
+    @app.post("/credit/score", response_model=CreditScore)
+    def score(application: CreditApplication) -> dict:   # FastAPI answers 422 on invalid fields
+        return scorer.score(application)          # CreditInputError: values the model cannot take
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic_core import PydanticCustomError
+
+from pipelines.common.errors import DataError
+from pipelines.common.io import read_json
+from pipelines.common.logs import get_logger
+from pipelines.common.provenance import library_versions
+from pipelines.credit.paths import DIRS
+from pipelines.credit.schema import CATEGORICAL, DAYS_EMPLOYED_SENTINEL, FEATURE_NAMES, FEATURES, ID, Column
+
+log = get_logger("credit.scoring")
+MODEL_FILE = "model.joblib"
+CARD_FILE = "model_card.json"
+BACKGROUND_FILE = "shap_background.csv.gz"
+CHECKED_LIBRARIES = ("scikit-learn", "xgboost", "numpy", "pandas", "shap")
+MAX_CLIENT_ID = 2**63 - 1  # SK_ID_CURR is a 64-bit integer
+# XGBoost reads float32: a value beyond its range would be infinite, and cannot be scored.
+LARGEST_SCORABLE = float(np.finfo(np.float32).max)
+
+# An illustrative application (made-up values in the ranges of the data), for the API documentation.
+EXAMPLE = {
+    "SK_ID_CURR": 100001,
+    "NAME_CONTRACT_TYPE": "Cash loans",
+    "FLAG_OWN_CAR": "N",
+    "FLAG_OWN_REALTY": "Y",
+    "CNT_CHILDREN": 0,
+    "AMT_INCOME_TOTAL": 157500.0,
+    "AMT_CREDIT": 450000.0,
+    "AMT_ANNUITY": 22500.0,
+    "AMT_GOODS_PRICE": 450000.0,
+    "NAME_INCOME_TYPE": "Working",
+    "NAME_EDUCATION_TYPE": "Secondary / secondary special",
+    "NAME_FAMILY_STATUS": "Married",
+    "DAYS_BIRTH": -14600,
+    "DAYS_EMPLOYED": -2200,
+    "OCCUPATION_TYPE": "Laborers",
+    "ORGANIZATION_TYPE": "Business Entity Type 3",
+    "EXT_SOURCE_2": 0.56,
+    "EXT_SOURCE_3": 0.51,
+}
+
+
+class _ApplicationChecks(BaseModel):
+    """Checks that involve two fields; the single-field ones are in each field's type."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE]})
+
+    @model_validator(mode="after")
+    def _employment(self) -> _ApplicationChecks:
+        employed, birth = getattr(self, "DAYS_EMPLOYED", None), getattr(self, "DAYS_BIRTH", None)
+        if employed is not None and employed > 0 and employed != DAYS_EMPLOYED_SENTINEL:
+            raise ValueError(
+                f"DAYS_EMPLOYED: must be ≤ 0 (days before the application) or {DAYS_EMPLOYED_SENTINEL} "
+                f"(not employed), got {employed}"
+            )
+        if employed is not None and birth is not None and employed <= 0 and employed < birth:
+            raise ValueError(f"DAYS_EMPLOYED: employed for {-employed} days but born {-birth} days ago")
+        return self
+
+
+def _json_number(kind: str) -> BeforeValidator:
+    """Numeric fields take numbers only: pydantic's lax mode would turn "1000" and true into numbers.
+
+    Integral floats (3.0) stay valid integers, as in JSON Schema.
+    """
+    integer = kind == "integer"
+
+    def check(value: Any) -> Any:
+        if isinstance(value, (str, bool)):
+            got = "a boolean" if isinstance(value, bool) else "text"
+            wanted = "an integer" if integer else "a number"
+            raise PydanticCustomError("int_type" if integer else "float_type", f"Input should be {wanted}, not {got}")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _annotation(column: Column) -> Any:
+    """The field's type with its bounds: impossible values are refused, naming the field."""
+    if column.kind == "category":
+        return Literal[column.levels]  # type: ignore[valid-type]
+    bounds: dict[str, Any] = {}
+    if column.minimum is not None:
+        bounds["gt" if column.exclusive_minimum else "ge"] = column.minimum
+    if column.maximum is not None:
+        bounds["le"] = column.maximum
+    if column.kind == "number":
+        bounds["allow_inf_nan"] = False
+    number = int if column.kind == "integer" else float
+    return Annotated[number, Field(**bounds), _json_number(column.kind)]
+
+
+def _field(column: Column) -> tuple[Any, Any]:
+    annotation = _annotation(column)
+    if column.required:
+        return annotation, Field(..., description=column.description)
+    return annotation | None, Field(None, description=column.description)
+
+
+CreditApplication = create_model(
+    "CreditApplication",
+    __base__=_ApplicationChecks,
+    __doc__="A loan application: Home Credit application fields; only the core ones are required.",
+    SK_ID_CURR=(
+        Annotated[int, Field(ge=0, le=MAX_CLIENT_ID), _json_number("integer")] | None,
+        Field(None, description="Client id: echoed back, never used by the model"),
+    ),
+    **{column.name: _field(column) for column in FEATURES},
+)
+
+
+class Contribution(BaseModel):
+    feature: str = Field(description="Application or engineered field (one-hot levels added up)")
+    value: float | str | None = Field(description="The client's value of that field (null: missing)")
+    contribution: float = Field(description="SHAP value: > 0 raises the risk, < 0 lowers it (units: see the card)")
+
+
+class CreditScore(BaseModel):
+    client_id: int | None = Field(description="SK_ID_CURR as sent, or null")
+    probability: float = Field(ge=0, le=1, description="Predicted probability of default (model score)")
+    decision: Literal["grant", "refuse"] = Field(description="refuse when probability ≥ threshold")
+    threshold: float = Field(description="Registered threshold, minimising 10·FN + 1·FP on training data")
+    model: str
+    model_version: str
+    contribution_units: str = Field(description="Units of the SHAP contributions (log-odds or probability)")
+    top_contributions: list[Contribution]
+    missing_fields_unseen_in_training: list[str] = Field(
+        description="Fields left out of this request that every training application had: the model never learnt "
+        "what their absence means, so the score is less reliable; send them when they are known"
+    )
+
+
+class CreditInputError(ValueError):
+    """Invalid application fields; `errors` lists {"field", "message"}, one per problem."""
+
+    def __init__(self, errors: list[dict[str, str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{error['field']}: {error['message']}" for error in errors))
+
+
+def _field_name(error: dict) -> str:
+    if error.get("loc"):
+        return ".".join(str(part) for part in error["loc"])
+    message = str(error.get("msg", ""))
+    candidate = message.removeprefix("Value error, ").split(":", 1)[0]
+    return candidate if candidate in FEATURE_NAMES else "body"
+
+
+def _message(error: dict, field: str) -> str:
+    return str(error["msg"]).removeprefix("Value error, ").removeprefix(f"{field}: ")
+
+
+def parse_application(fields: dict[str, Any] | BaseModel) -> BaseModel:
+    """A validated `CreditApplication`; `CreditInputError` naming each bad field otherwise."""
+    if isinstance(fields, CreditApplication):
+        return fields
+    if isinstance(fields, BaseModel):
+        fields = fields.model_dump()
+    if not isinstance(fields, dict):
+        raise CreditInputError(
+            [{"field": "body", "message": f"expected an object of fields, got {type(fields).__name__}"}]
+        )
+    try:
+        return CreditApplication.model_validate(fields)
+    except ValidationError as error:
+        raise CreditInputError(
+            [{"field": (field := _field_name(item)), "message": _message(item, field)} for item in error.errors()]
+        ) from None
+
+
+def application_frame(application: BaseModel) -> pd.DataFrame:
+    """One row in the training layout: missing fields are NaN, categories are text."""
+    values = application.model_dump()
+    row = {ID: values.get(ID)}
+    too_large = []
+    for name in FEATURE_NAMES:
+        value = values.get(name)
+        if value is None:
+            row[name] = np.nan
+        elif name in CATEGORICAL:
+            row[name] = value
+        else:
+            try:
+                row[name] = float(value)
+            except OverflowError:  # an integer with hundreds of digits
+                too_large.append({"field": name, "message": "is too large to be scored (above 1e308)"})
+    if too_large:
+        raise CreditInputError(too_large)
+    frame = pd.DataFrame([row])
+    for name in FEATURE_NAMES:
+        if name in CATEGORICAL:
+            frame[name] = frame[name].astype(object)
+        else:
+            frame[name] = frame[name].astype(float)
+    return frame
+
+
+class CreditScorer:
+    """The registered credit model, loaded once; `score()` is thread-safe."""
+
+    def __init__(self, model_dir: str | Path = DIRS["models"], top_k: int = 5):
+        # The heavy libraries (scikit-learn, XGBoost, SHAP) load with the model, not with this module.
+        import joblib
+
+        from pipelines.credit.data import read_frame
+        from pipelines.credit.explanations import PipelineExplainer
+        from pipelines.credit.features import ENGINEERED
+
+        model_dir = Path(model_dir)
+        missing = [name for name in (MODEL_FILE, CARD_FILE, BACKGROUND_FILE) if not (model_dir / name).is_file()]
+        if missing:
+            raise DataError(f"registered credit model incomplete in {model_dir}: missing {', '.join(missing)}")
+        try:
+            self.model_card: dict[str, Any] = read_json(model_dir / CARD_FILE)
+            self.pipeline = joblib.load(model_dir / MODEL_FILE)
+            background = read_frame(model_dir / BACKGROUND_FILE)
+        except FileNotFoundError as error:  # removed between the check and the read
+            raise DataError(f"registered credit model incomplete in {model_dir}: {error}") from error
+        self.engineered_from = {name: reads for name, (_, reads, _) in ENGINEERED.items()}
+        self.threshold = float(self.model_card["decision"]["threshold"])
+        self.version = str(self.model_card["version"])
+        self.always_present = list(self.model_card["features"].get("always_present_in_training", []))
+        self.top_k = top_k
+        self.explainer = PipelineExplainer(self.pipeline, background)
+        self._lock = threading.Lock()  # the SHAP explainer keeps state between calls
+        self.version_mismatches = {
+            name: {"trained_with": self.model_card["library_versions"].get(name), "running": running}
+            for name, running in library_versions(CHECKED_LIBRARIES).items()
+            if name in CHECKED_LIBRARIES and self.model_card["library_versions"].get(name) not in (None, running)
+        }
+        if self.version_mismatches:
+            log.warning("credit model %s loaded with other library versions: %s", self.version, self.version_mismatches)
+        log.info("credit model %s loaded (threshold %.3f)", self.version, self.threshold)
+
+    def _check_scorable(self, encoded: np.ndarray) -> None:
+        """CreditInputError naming the fields whose (engineered) values are beyond what the model reads."""
+        problems: dict[str, str] = {}
+        for value, source in zip(encoded[0], self.explainer.sources):
+            if abs(value) > LARGEST_SCORABLE and source not in problems:  # inf too; nan is a missing value
+                reads = self.engineered_from.get(source)
+                origin = f", computed from {' and '.join(reads)}," if reads and reads != [source] else ""
+                problems[source] = f"{value:.3g}{origin} is too large to be scored"
+        if problems:
+            raise CreditInputError([{"field": name, "message": message} for name, message in problems.items()])
+
+    def score(self, fields: dict[str, Any] | BaseModel) -> dict[str, Any]:
+        application = parse_application(fields)
+        frame = application_frame(application)
+        encoded = self.pipeline[:-1].transform(frame)  # what pipeline.predict_proba does, checked in between
+        self._check_scorable(np.asarray(encoded, dtype=float))
+        probability = float(self.pipeline[-1].predict_proba(encoded)[0, 1])
+        with self._lock:
+            contributions = self.explainer.top_contributions(frame, frame.iloc[0], self.top_k)
+        decision = "refuse" if probability >= self.threshold else "grant"
+        log.debug("scored client %s: %.4f → %s", frame[ID].iloc[0], probability, decision)
+        return {
+            "client_id": application.model_dump().get(ID),
+            "probability": round(probability, 6),
+            "decision": decision,
+            "threshold": self.threshold,
+            "model": self.model_card["model"],
+            "model_version": self.version,
+            "contribution_units": self.explainer.output_units,
+            "top_contributions": contributions,
+            "missing_fields_unseen_in_training": [
+                name for name in self.always_present if getattr(application, name, None) is None
+            ],
+        }

@@ -1,0 +1,37 @@
+"""Plot style and atomic figure saving: every figure has a title, axis labels and a source line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen on servers and CI
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from pipelines.common.io import atomic_path  # noqa: E402
+
+plt.rcParams.update(
+    {
+        "figure.figsize": (10, 4.5),
+        "figure.dpi": 100,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.titleweight": "bold",
+        "legend.frameon": False,
+    }
+)
+
+
+def save_figure(fig: plt.Figure, path: str | Path, source: str | None = None) -> Path:
+    """Save a figure atomically as PNG, with a small provenance line at the bottom."""
+    if source:
+        fig.text(0.005, 0.005, source, fontsize=7, color="0.4", ha="left", va="bottom")
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return path

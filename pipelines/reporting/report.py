@@ -1,0 +1,104 @@
+"""HTML reports that a reader understands without running anything.
+
+Every report has a title, the data's provenance, and sections made of short paragraphs,
+tables and figures (PNG files beside the HTML, linked relatively so the folder works on
+GitHub, GitHub Pages or in a downloaded zip).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from pipelines.common.errors import PipelineError
+from pipelines.common.io import write_text
+from pipelines.common.provenance import DATA_KINDS, utc_now
+
+_TEMPLATES = Path(__file__).with_name("templates")
+_ENV = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+
+
+@dataclass
+class Figure:
+    path: Path
+    caption: str
+
+
+@dataclass
+class Section:
+    heading: str
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+
+
+def check_provenance(path: Path, provenance: dict) -> None:
+    """Every report says what kind of data it ran on, so nobody mistakes synthetic data for the real thing."""
+    kinds = str(provenance.get("kind", "")).split(", ")
+    if not all(kind in DATA_KINDS for kind in kinds):
+        got = provenance.get("kind")
+        raise PipelineError(f"{path.name}: provenance `kind` must be one of {DATA_KINDS}, got {got!r}")
+
+
+def render_report(path: str | Path, title: str, provenance: dict, sections: list[Section]) -> None:
+    """Write a self-contained HTML report; figure paths are made relative to the report."""
+    path = Path(path)
+    check_provenance(path, provenance)
+    rendered_sections = [
+        {
+            "heading": section.heading,
+            "paragraphs": section.paragraphs,
+            "tables": [
+                (caption, table.to_html(classes="data", border=0, float_format=lambda v: f"{v:,.3f}", na_rep="–"))
+                for caption, table in section.tables
+            ],
+            "figures": [
+                {"src": os.path.relpath(figure.path, path.parent), "caption": figure.caption}
+                for figure in section.figures
+            ],
+        }
+        for section in sections
+    ]
+    render_template(
+        "report.html.j2", path, title=title, provenance=provenance, sections=rendered_sections, generated=utc_now()
+    )
+
+
+def label_external_page(path: str | Path, title: str, provenance: dict, note: str = "") -> None:
+    """Give a page written by another library (Evidently…) the project's title and provenance banner,
+    so it reads like every other report; the page itself is left untouched otherwise."""
+    path = Path(path)
+    check_provenance(path, provenance)
+    html = path.read_text(encoding="utf-8")
+    body = re.search(r"<body[^>]*>", html)
+    if body is None:
+        raise PipelineError(f"{path}: no <body> tag to put the provenance banner in")
+    banner = _ENV.get_template("external_banner.html.j2").render(title=title, provenance=provenance, note=note)
+    html = html[: body.end()] + "\n" + banner + html[body.end() :]
+    # Only the document's own <title> (in <head>): pages such as Evidently's embed SVG titles in scripts.
+    head = re.search(r"<head(?:\s[^>]*)?>(.*?)</head>", html, flags=re.S | re.I)
+    if head is None:
+        raise PipelineError(f"{path}: no <head> to put the title in")
+    title_tag = "<title>" + _ENV.from_string("{{ title }}").render(title=title) + "</title>"
+    new_head, found = re.subn(r"<title>.*?</title>", title_tag, head.group(1), count=1, flags=re.S)
+    if not found:
+        new_head = title_tag + new_head
+    if 'rel="icon"' not in new_head:
+        new_head = '<link rel="icon" href="data:,">' + new_head  # no /favicon.ico request, no 404 on static hosts
+    html = html[: head.start(1)] + new_head + html[head.end(1) :]
+    write_text(path, html)
+
+
+def render_template(name: str, path: str | Path, template_dir: Path | None = None, **context) -> None:
+    """Render a template to `path`, atomically: a stage's own (`template_dir`, which keeps a change to it
+    from rerunning every stage that depends on pipelines/common) or one of pipelines/reporting/templates."""
+    environment = _ENV
+    if template_dir is not None:
+        loader = FileSystemLoader([template_dir, _TEMPLATES])
+        environment = Environment(loader=loader, autoescape=select_autoescape(["html", "j2"]))
+    write_text(path, environment.get_template(name).render(**context))

@@ -1,0 +1,1 @@
+"""French movie-review sentiment: loading, preprocessing, BoW/TF-IDF baselines, word vectors + LSTM, evaluation."""

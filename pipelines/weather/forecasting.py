@@ -1,0 +1,101 @@
+"""The day-ahead protocol every weather model is evaluated with.
+
+At the end of day D-1 (after its 21h step) a model predicts the 8 three-hour steps of
+day D using only what was known then. A series of 3-hour steps is viewed as a day ×
+step matrix so that "what was known at D-1" is simply "rows before D".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pipelines.common.errors import DataError
+
+STEP_HOURS = 3
+STEPS_PER_DAY = 24 // STEP_HOURS
+FORECAST_COLUMNS = ["model", "issue_time", "target_time", "step", "predicted", "observed"]
+
+
+def day_matrix(series: pd.Series) -> pd.DataFrame:
+    """Reshape a 3-hour series into one row per whole day (index: date) × 8 step columns (0..7).
+
+    Days with a missing step are dropped, so every row is a complete day.
+    """
+    frame = pd.DataFrame({"value": series.to_numpy()}, index=series.index)
+    frame["day"] = frame.index.normalize()
+    frame["step"] = frame.index.hour // STEP_HOURS
+    matrix = frame.pivot_table(index="day", columns="step", values="value", aggfunc="mean")
+    matrix = matrix.reindex(columns=range(STEPS_PER_DAY)).dropna()
+    matrix.index.name = "day"
+    matrix.columns.name = "step"
+    return matrix
+
+
+@dataclass(frozen=True)
+class Split:
+    """Training days, then the held-out test days (the last `test_days` whole days)."""
+
+    train_days: pd.DatetimeIndex
+    test_days: pd.DatetimeIndex
+
+    @property
+    def test_start(self) -> pd.Timestamp:
+        return self.test_days[0]
+
+
+def split_days(days: pd.DatetimeIndex, test_days: int, min_train_days: int = 60) -> Split:
+    if test_days < 1:
+        raise DataError(f"weather.evaluation.test_days must be >= 1, got {test_days}")
+    if len(days) < test_days + min_train_days:
+        raise DataError(
+            f"{len(days)} whole days of data: not enough for {test_days} test days "
+            f"and at least {min_train_days} training days (lower weather.evaluation.test_days or widen the period)"
+        )
+    return Split(train_days=days[:-test_days], test_days=days[-test_days:])
+
+
+def long_forecasts(model: str, predicted: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:
+    """Day × step predictions → the long table all forecast files share."""
+    predicted = predicted.reindex(columns=range(STEPS_PER_DAY))
+    stacked = predicted.stack(future_stack=True).rename("predicted").reset_index()
+    stacked.columns = ["day", "step", "predicted"]
+    stacked["observed"] = observed.reindex(predicted.index).stack(future_stack=True).to_numpy()
+    stacked["target_time"] = stacked["day"] + pd.to_timedelta(stacked["step"] * STEP_HOURS, unit="h")
+    stacked["issue_time"] = stacked["day"] - pd.Timedelta(hours=STEP_HOURS)
+    stacked["model"] = model
+    if stacked["predicted"].isna().any():
+        raise DataError(f"model {model} produced missing predictions")
+    return stacked[FORECAST_COLUMNS]
+
+
+def persistence_24h(matrix: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFrame:
+    """Same step yesterday."""
+    yesterday = matrix.reindex(days - pd.Timedelta(days=1))
+    yesterday.index = days
+    return yesterday
+
+
+def climatology(
+    matrix: pd.DataFrame, train_days: pd.DatetimeIndex, days: pd.DatetimeIndex, window_days: int
+) -> pd.DataFrame:
+    """Mean of each step over the training years, within ± `window_days` of the day of year."""
+    train = matrix.reindex(train_days).dropna()
+    train_doy = train.index.dayofyear.to_numpy()
+    rows = []
+    for day in days:
+        distance = np.abs(train_doy - day.dayofyear)
+        distance = np.minimum(distance, 365 - distance)  # the window wraps around New Year
+        rows.append(train[distance <= window_days].mean().to_numpy())
+    return pd.DataFrame(rows, index=days, columns=matrix.columns)
+
+
+def error_metrics(forecasts: pd.DataFrame) -> dict[str, float]:
+    errors = forecasts["predicted"] - forecasts["observed"]
+    return {
+        "mae": round(float(errors.abs().mean()), 4),
+        "rmse": round(float(np.sqrt((errors**2).mean())), 4),
+        "bias": round(float(errors.mean()), 4),
+    }

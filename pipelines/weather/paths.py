@@ -1,0 +1,31 @@
+"""Every file the weather stages exchange, in one place (dvc.yaml lists the same paths)."""
+
+from pipelines.common.paths import pipeline_dirs
+
+DIRS = pipeline_dirs("weather")
+RAW_HOURLY = DIRS["raw"] / "hourly.csv.gz"
+RAW_SOURCE = DIRS["raw"] / "source.json"
+CLEAN_HOURLY = DIRS["interim"] / "hourly_clean.csv.gz"
+CLEAN_SUMMARY = DIRS["interim"] / "clean_summary.json"
+SERIES_3H = DIRS["processed"] / "series_3h.csv.gz"
+FORECASTS_DIR = DIRS["processed"] / "forecasts"
+BASELINE_FORECASTS = FORECASTS_DIR / "baselines.csv.gz"
+BASELINE_SUMMARY = DIRS["models"] / "baselines_summary.json"
+STATS_FORECASTS = FORECASTS_DIR / "stats.csv.gz"
+STATS_SUMMARY = DIRS["models"] / "stats_summary.json"
+ML_FORECASTS = FORECASTS_DIR / "ml.csv.gz"
+ML_SUMMARY = DIRS["models"] / "ml_summary.json"
+EDA_REPORT = DIRS["reports"] / "eda.html"
+EDA_SUMMARY = DIRS["reports"] / "eda.json"
+EDA_FIGURES = DIRS["reports"] / "eda"
+REPORTS = DIRS["reports"]
+METRICS = REPORTS / "metrics.json"
+RMSE_BY_STEP = REPORTS / "rmse_by_step.csv"
+FORECAST_SAMPLE = REPORTS / "forecast_vs_observed.csv"
+EVALUATION_REPORT = REPORTS / "evaluation.html"
+EVALUATION_FIGURES = REPORTS / "evaluation"
+MODEL_FILE = DIRS["models"] / "model.joblib"
+MODEL_CARD = DIRS["models"] / "model_card.json"
+BATCH_SUMMARY = DIRS["reports"] / "batch.json"
+MONITORING_FIGURE = DIRS["reports"] / "monitoring.png"
+MONITORING_METRICS = DIRS["reports"] / "monitoring.json"
