@@ -7,7 +7,6 @@ Run by DVC with params `weather.batch`; in production the same module runs from 
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 
@@ -21,7 +20,7 @@ from pipelines.common.logs import get_logger
 from pipelines.common.params import Params, load_params
 from pipelines.common.paths import ROOT
 from pipelines.common.provenance import file_sha256, library_versions, utc_now
-from pipelines.common.stage import run_stage
+from pipelines.common.stage import run_stage, stage_parser
 from pipelines.weather import database
 from pipelines.weather.data import Problem, load_problem, read_series
 from pipelines.weather.forecasting import STEP_HOURS, STEPS_PER_DAY, long_forecasts
@@ -181,7 +180,7 @@ def run_batch(start: str, days: int, database_url: str) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     params = load_params("weather").section("batch")
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = stage_parser("weather.batch", __doc__)
     parser.add_argument("--start", default=params.get("start", type_=str), help="first day to forecast (YYYY-MM-DD)")
     parser.add_argument("--days", type=int, default=params.integer("days", minimum=1), help="number of days")
     parser.add_argument("--database-url", default=database.database_url(params.get("database_url", type_=str)))
