@@ -26,10 +26,22 @@ plt.rcParams.update(
 )
 
 
+def add_source_line(fig: plt.Figure, source: str) -> matplotlib.text.Text:
+    """The provenance line, placed under everything the figure already draws (axis labels, tick labels,
+    legends below the axes), so it can never overprint them; the tight bounding box of the saved PNG grows
+    to include it."""
+    fig.canvas.draw()
+    content = fig.get_tightbbox(fig.canvas.get_renderer())  # inches
+    gap = 4 / 72  # 4 points
+    y = (content.y0 - gap) / fig.get_figheight()
+    x = content.x0 / fig.get_figwidth()
+    return fig.text(x, y, source, fontsize=7, color="0.4", ha="left", va="top")
+
+
 def save_figure(fig: plt.Figure, path: str | Path, source: str | None = None) -> Path:
-    """Save a figure atomically as PNG, with a small provenance line at the bottom."""
+    """Save a figure atomically as PNG, with a small provenance line under it."""
     if source:
-        fig.text(0.005, 0.005, source, fontsize=7, color="0.4", ha="left", va="bottom")
+        add_source_line(fig, source)
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", bbox_inches="tight")
