@@ -11,13 +11,15 @@ import datetime as dt
 import gzip
 import hashlib
 import re
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import requests
+import requests_cache
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from pipelines.common.errors import DataError, ParamError
 from pipelines.common.logs import get_logger
@@ -42,8 +44,10 @@ _LEGACY_PREFIXES = {
 _VARIABLE_NAME = re.compile(r"[a-z0-9_]+")
 _UNITS_SUFFIX = re.compile(r"\s*\((.*)\)\s*$")  # "temperature_2m (°C)" in Open-Meteo CSV exports
 _MISSING_TEXT = {"", "nan", "null"}
-# Transient failures worth retrying; a 4xx other than 429 is our request's fault and is not.
-_TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+# Transient answers worth retrying (urllib3 waits as long as a 429's or 503's Retry-After says); any other 4xx
+# is our request's fault and is not.
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+MAX_BACKOFF_S = 120
 
 
 def canonical_name(name: str) -> str:
@@ -111,19 +115,22 @@ def fetch_archive(
     timeout_s: float = 60,
     retries: int = 4,
     backoff_s: float = 2.0,
+    cache_path: str | Path | None = None,
+    cache_days: float = 1.0,
     url: str = ARCHIVE_URL,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Download hourly `variables` for the UTC days start…end from the archive API.
 
     Returns the frame and metadata: the grid cell the API chose, the request URLs, units,
-    and the sha256 of the response bodies (in request order).
+    and the sha256 of the response bodies (in request order). Without an injected `session`, requests go
+    through `open_meteo_session` (retries, and the answer cache at `cache_path` when given).
     """
     first, last = validate_request(latitude, longitude, start, end, variables)
     # The API cuts whole days in `timezone`; a day either side keeps the UTC days whole.
     pad = dt.timedelta(0) if timezone.upper() in ("GMT", "UTC") else DAY
     fetch_first, fetch_last = max(first - pad, ARCHIVE_FIRST_DAY), min(last + pad, utc_today())
     own_session = session is None
-    session = session or requests.Session()
+    session = session or open_meteo_session(retries, backoff_s, cache_path, cache_days)
     frames, urls, digest, body = [], [], hashlib.sha256(), {}
     try:
         for chunk_first, chunk_last in year_chunks(fetch_first, fetch_last):
@@ -135,7 +142,7 @@ def fetch_archive(
                 "hourly": ",".join(variables),
                 "timezone": timezone,
             }
-            response = _get(session, url, query, timeout_s, retries, backoff_s)
+            response = _get(session, url, query, timeout_s, retries)
             digest.update(response.content)
             urls.append(response.url)
             body = _json_body(response)
@@ -162,30 +169,55 @@ def fetch_archive(
     return frame, metadata
 
 
-def _get(
-    session: requests.Session, url: str, query: dict, timeout_s: float, retries: int, backoff_s: float
-) -> requests.Response:
-    """GET with exponential back-off on connection errors, timeouts, 429 and 5xx."""
-    problem = ""
-    for attempt in range(retries + 1):
-        if attempt:
-            delay = backoff_s * 2 ** (attempt - 1)
-            log.warning("Open-Meteo attempt %d failed (%s); retrying in %.1f s", attempt, problem, delay)
-            time.sleep(delay)
-        try:
-            response = session.get(url, params=query, timeout=timeout_s)
-        except _TRANSIENT_ERRORS as error:
-            problem = f"{type(error).__name__}: {error}"
-            continue
-        if response.status_code == 429 or response.status_code >= 500:
-            problem = f"HTTP {response.status_code}: {_reason(response)}"
-            continue
-        if response.status_code >= 400:
-            raise DataError(
-                f"Open-Meteo rejected the request (HTTP {response.status_code}): {_reason(response)} — {response.url}"
-            )
-        return response
-    raise DataError(f"Open-Meteo request failed after {retries + 1} attempts, last: {problem} — {url}")
+def open_meteo_session(
+    retries: int, backoff_s: float, cache_path: str | Path | None = None, cache_days: float = 1.0
+) -> requests.Session:
+    """A session that retries connection errors, timeouts, 429 and 5xx with exponential back-off (honouring
+    Retry-After), and, with `cache_path`, keeps successful answers in a SQLite cache for `cache_days` (the
+    archive revises its last days for a while: a short expiry, not forever)."""
+    if cache_path is None:
+        session = requests.Session()
+    else:
+        Path(cache_path).parent.mkdir(parents=True, exist_ok=True)
+        session = requests_cache.CachedSession(
+            str(cache_path), backend="sqlite", expire_after=dt.timedelta(days=cache_days), allowable_codes=(200,)
+        )
+    retry = Retry(
+        total=retries,
+        backoff_factor=backoff_s,
+        backoff_max=MAX_BACKOFF_S,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET"}),
+        respect_retry_after_header=True,
+        raise_on_status=False,  # the last answer comes back, so its reason can be reported
+    )
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def _get(session: requests.Session, url: str, query: dict, timeout_s: float, retries: int) -> requests.Response:
+    """One GET through the session's retry policy; what is still failing after it becomes a DataError."""
+    attempts = f"after {retries + 1} attempts"
+    try:
+        response = session.get(url, params=query, timeout=timeout_s)
+    except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as error:
+        cause = error.args[0] if error.args else error
+        reason = getattr(cause, "reason", cause)  # urllib3's MaxRetryError carries the last error
+        last = f"{type(error).__name__}: {reason}"
+        raise DataError(f"Open-Meteo request failed {attempts}, last: {last} — {url}") from None
+    if response.status_code in RETRY_STATUSES:
+        raise DataError(
+            f"Open-Meteo request failed {attempts}, last: HTTP {response.status_code}: {_reason(response)} — {url}"
+        )
+    if response.status_code >= 400:
+        raise DataError(
+            f"Open-Meteo rejected the request (HTTP {response.status_code}): {_reason(response)} — {response.url}"
+        )
+    if getattr(response, "from_cache", False):
+        log.info("Open-Meteo answer from the cache: %s", response.url)
+    return response
 
 
 def _reason(response: requests.Response) -> str:

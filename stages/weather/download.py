@@ -73,6 +73,8 @@ def download(params: Params, *, url: str = ARCHIVE_URL) -> tuple[pd.DataFrame, d
             timeout_s=settings.number("timeout_s", 60, minimum=1),
             retries=settings.integer("retries", 4, minimum=0),
             backoff_s=settings.number("backoff_s", 2.0, minimum=0),
+            cache_path=resolve(cache) if (cache := settings.get("http_cache", None)) else None,
+            cache_days=settings.number("cache_days", 1, minimum=0),
             url=url,
         )
         details = {

@@ -11,6 +11,7 @@ import gzip
 import itertools
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Self
@@ -65,9 +66,11 @@ class ReplayServer:
             def do_GET(self) -> None:
                 query = {key: values[0] for key, values in parse_qs(urlparse(self.path).query).items()}
                 server.requests.append(query)
-                status, answer = server.plan.pop(0) if server.plan else server.replay(query)
+                status, answer, *headers = server.plan.pop(0) if server.plan else server.replay(query)
                 payload = json.dumps(answer).encode()
                 self.send_response(status)
+                for name, value in (headers[0] if headers else {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -205,6 +208,26 @@ def test_client_gives_up_after_the_retries(server):
     with pytest.raises(DataError, match="after 3 attempts.*HTTP 503: Service Unavailable"):
         fetch(server, retries=2)
     assert len(server.requests) == 3
+
+
+def test_client_waits_as_long_as_retry_after_says(server):
+    server.plan = [(429, {"reason": "Too many requests"}, {"Retry-After": "1"})]
+    started = time.monotonic()
+    frame, _ = fetch(server, retries=2)  # back-off alone would wait 1 ms
+    assert time.monotonic() - started >= 1.0
+    assert len(server.requests) == 2 and len(frame) == 72
+
+
+def test_answers_come_from_the_cache_on_the_second_download(server, tmp_path):
+    cache = tmp_path / "cache" / "open-meteo.sqlite"
+    first, meta_first = fetch(server, cache_path=cache)
+    sent = len(server.requests)
+    second, meta_second = fetch(server, cache_path=cache)
+    assert len(server.requests) == sent  # nothing sent the second time
+    pd.testing.assert_frame_equal(first, second)
+    assert meta_first["sha256"] == meta_second["sha256"]
+    other, _ = fetch(server, cache_path=cache, start="2012-03-02")  # another period is another request
+    assert len(server.requests) == sent + 1 and len(other) == 48
 
 
 def test_client_retries_connection_errors():
