@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -66,7 +67,9 @@ def test_the_http_tests_pass_against_the_container(served_image: ServedImage, tm
     junit = tmp_path / "http.xml"
     env = os.environ | {"API_BASE_URL": served_image.url, "EXPECTED_APP_VERSION": served_image.version}
     command = [sys.executable, "-m", "pytest", *HTTP_TESTS, "-p", "no:cacheprovider", f"--junitxml={junit}", "-q"]
+    started = time.monotonic()
     result = subprocess.run(command, cwd=image.ROOT, env=env, capture_output=True, text=True, timeout=900)
+    served_image.timings["http_tests_s"] = time.monotonic() - started
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     suite = ElementTree.parse(junit).getroot()
     suite = suite.find("testsuite") if suite.tag == "testsuites" else suite
