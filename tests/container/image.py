@@ -317,8 +317,11 @@ def logs(engine: Engine, name: str) -> str:
 
 def intermediate_images(output: str) -> list[str]:
     """The layer images a podman build printed ("--> <id>"), in order; Docker's BuildKit prints none."""
-    found = re.findall(r"^--> (?:Using cache )?([0-9a-f]{11,64})\s*$", output, flags=re.MULTILINE)
-    return list(dict.fromkeys(found))
+    layers: list[str] = []
+    for found in re.findall(r"^--> (?:Using cache )?([0-9a-f]{11,64})\s*$", output, flags=re.MULTILINE):
+        if not any(layer.startswith(found) for layer in layers):  # "--> <short id>" after "Using cache <id>"
+            layers.append(found)
+    return layers
 
 
 def remove(engine: Engine, *, containers: list[str] = (), images: list[str] = (), layers: list[str] = ()) -> None:
