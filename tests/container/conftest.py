@@ -3,7 +3,9 @@
 `served_image` (module scope) does the expensive part once: engine, base image (pulled, or the cached
 stand-in), a temporary build context with small artefacts, the build, a code-only rebuild (a file of
 api/ touched in the context copy, never in the working tree), the container started with its port on
-127.0.0.1 and /health awaited. Everything it starts is removed at the end, except the base image.
+127.0.0.1 and /health awaited. Everything it starts is removed at the end, except the base image (and
+the layer images while another run on the machine, which may share them, is still going: the last one out
+removes them).
 The measurements are printed at the end of the session (and written as JSON to IMAGE_TEST_REPORT if set).
 
 Without an engine the tests are skipped on a developer's machine, and fail in CI (tests/services.py).
@@ -11,6 +13,7 @@ Without an engine the tests are skipped on a developer's machine, and fail in CI
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -64,6 +67,8 @@ def served_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedIma
         base = image.ensure_base(engine, log=lambda message: print(f"[image] {message}"))
     except image.Unavailable as error:
         unavailable("the container test", str(error), "install podman, runc and debootstrap (root), or Docker")
+    runs = open(image.cache_dir() / "runs.lock", "w")  # noqa: SIM115 (held for the whole run)
+    fcntl.flock(runs, fcntl.LOCK_SH)  # other runs on this machine may share the dependency layers
     run_id = uuid.uuid4().hex[:10]
     tags = [f"localhost/mlops-api-test:{run_id}", f"localhost/mlops-api-test:{run_id}-rebuild"]
     container = f"mlops-api-test-{run_id}"
@@ -107,7 +112,12 @@ def served_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedIma
         if "served" in locals():
             print(f"[image] container log (tail):\n{image.logs(engine, container)[-1500:]}")
         layers = [line for result in builds for line in image.intermediate_images(result.output)]
+        try:  # the last run out removes the layers; while another one runs, they stay
+            fcntl.flock(runs, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            layers = []
         image.remove(engine, containers=[container], images=tags, layers=layers)
+        runs.close()
         if "served" in locals():
             MEASURED.update(
                 engine=engine.name,

@@ -125,8 +125,9 @@ def find_engine(preferred: str | None = None) -> Engine:
             command += ["--runtime", "runc"]
         env = {}
         if not os.environ.get("CONTAINERS_CONF"):
-            conf = cache_dir() / "containers.conf"
-            conf.write_text("[containers]\ndefault_ulimits = []\n", encoding="utf-8")
+            conf, text = cache_dir() / "containers.conf", "[containers]\ndefault_ulimits = []\n"
+            if not conf.is_file() or conf.read_text(encoding="utf-8") != text:
+                conf.write_text(text, encoding="utf-8")
             env["CONTAINERS_CONF"] = str(conf)
         # --format docker keeps the Dockerfile's HEALTHCHECK (the OCI image format has no such field).
         engine = Engine("podman", command, env, build_options=["--format", "docker", "--network=host", "--layers"])
@@ -151,13 +152,21 @@ def _extra_ca() -> bytes:
     return Path(bundle).read_bytes() if bundle and Path(bundle).is_file() else b""
 
 
-def recipe_hash() -> str:
-    """Everything the stand-in is made of: the debootstrap command and mirror, the Containerfile, the CA."""
+def _hash(*parts: str | bytes) -> str:
     digest = hashlib.sha256()
-    for part in (" ".join(DEBOOTSTRAP), DEBIAN_MIRROR, STANDIN_CONTAINERFILE):
-        digest.update(part.encode() + b"\0")
-    digest.update(_extra_ca())
+    for part in parts:
+        digest.update((part.encode() if isinstance(part, str) else part) + b"\0")
     return digest.hexdigest()[:16]
+
+
+def rootfs_hash() -> str:
+    """The debootstrap tree: its command and mirror."""
+    return _hash(" ".join(DEBOOTSTRAP), DEBIAN_MIRROR)
+
+
+def recipe_hash() -> str:
+    """Everything the stand-in is made of: the debootstrap tree, the Containerfile, the CA bundle."""
+    return _hash(rootfs_hash(), STANDIN_CONTAINERFILE, _extra_ca())
 
 
 @dataclass
@@ -169,7 +178,7 @@ class Base:
 
 def ensure_base(engine: Engine, log=print) -> Base:
     start = time.monotonic()
-    pull = engine.run("pull", BASE_IMAGE, timeout=300, check=False) if _may_pull(engine) else None
+    pull = engine.run("pull", BASE_IMAGE, timeout=300, check=False) if _may_pull() else None
     if pull is not None and pull.returncode == 0:
         return Base(BASE_IMAGE, "pulled", time.monotonic() - start)
     log(f"cannot pull {BASE_IMAGE}; using a local stand-in")
@@ -188,7 +197,7 @@ def ensure_base(engine: Engine, log=print) -> Base:
     return Base(BASE_IMAGE, "stand-in (built)", time.monotonic() - start)
 
 
-def _may_pull(engine: Engine) -> bool:
+def _may_pull() -> bool:
     """IMAGE_TEST_PULL=0 skips the pull attempt (a machine known to be offline)."""
     return os.environ.get("IMAGE_TEST_PULL", "1") != "0"
 
@@ -196,15 +205,18 @@ def _may_pull(engine: Engine) -> bool:
 def _build_standin(engine: Engine, wanted: str, log) -> None:
     if os.geteuid() != 0 or not shutil.which("debootstrap"):
         raise Unavailable("building the stand-in base needs root and debootstrap (apt-get install debootstrap)")
-    tarball = cache_dir() / f"bookworm-minbase-{wanted}.tar"
+    tree_hash = rootfs_hash()
+    tarball = cache_dir() / f"bookworm-minbase-{tree_hash}.tar"
     if not tarball.is_file():
+        for stale in cache_dir().glob("bookworm-minbase-*.tar"):  # an older recipe's tree
+            stale.unlink()
         log(f"debootstrap bookworm from {DEBIAN_MIRROR} (about a minute)")
         with tempfile.TemporaryDirectory(prefix="bookworm-", dir=cache_dir()) as tree:
             subprocess.run([*DEBOOTSTRAP, tree, DEBIAN_MIRROR], check=True, capture_output=True, timeout=900)
             partial = tarball.with_suffix(".partial")
             subprocess.run(["tar", "-C", tree, "-cf", str(partial), "."], check=True, timeout=600)
             partial.rename(tarball)
-    rootfs = f"localhost/mlops-bookworm-minbase:{wanted}"
+    rootfs = f"localhost/mlops-bookworm-minbase:{tree_hash}"
     if not engine.image_exists(rootfs):
         engine.run("import", str(tarball), rootfs, timeout=600)
     with tempfile.TemporaryDirectory(prefix="standin-") as directory:
