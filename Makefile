@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export DVC_NO_ANALYTICS := 1
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup pipeline test lint lock clean-venv
+.PHONY: setup pipeline test image-test lint lock clean-venv
 
 $(BIN)/.installed: requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -25,7 +25,12 @@ test: setup
 	$(BIN)/ruff check stages pipelines tests api bench
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/actionlint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not container"
+
+# The API image built from the Dockerfile, run on 127.0.0.1 and tested from outside (tests/container, a few
+# minutes): Docker, or podman (runc; debootstrap and root for a local base image when none can be pulled).
+image-test: setup
+	$(BIN)/python -m pytest -m container tests/container
 
 lint: setup
 	$(BIN)/ruff check stages pipelines tests api bench
