@@ -26,11 +26,11 @@ PACKAGE_DATA = {"stages/reports/index.py": ["pipelines/reports/templates"]}
 COMMAND = re.compile(r"python -m ((?:stages)\.[\w.]+)")
 
 
-def module_file(module: str) -> Path | None:
+def module_file(module: str, root: Path = ROOT) -> Path | None:
     """The file of a project module (`pipelines.weather.data` → pipelines/weather/data.py), None elsewhere."""
     if module.split(".")[0] not in PROJECT_PACKAGES:
         return None
-    base = ROOT.joinpath(*module.split("."))
+    base = root.joinpath(*module.split("."))
     for candidate in (base.with_suffix(".py"), base / "__init__.py"):
         if candidate.is_file():
             return candidate
@@ -56,13 +56,13 @@ def _parents(module: str) -> list[str]:
 
 
 @cache
-def project_imports(module: str) -> frozenset[Path]:
+def project_imports(module: str, root: Path = ROOT) -> frozenset[Path]:
     """Files of `module` and of every project module it imports, transitively (package __init__ files too)."""
     seen: set[Path] = set()
     todo = [module]
     while todo:
         for name in _parents(todo.pop()):
-            path = module_file(name)
+            path = module_file(name, root)
             if path is None or path in seen:
                 continue
             seen.add(path)
@@ -75,22 +75,22 @@ def is_docstring_only(path: Path) -> bool:
     return all(isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) for node in body)
 
 
-def relevant_files(module: str) -> list[str]:
+def relevant_files(module: str, root: Path = ROOT) -> list[str]:
     """The project files a stage's output can depend on: empty package markers are left out."""
     files = []
-    for path in sorted(project_imports(module)):
+    for path in sorted(project_imports(module, root)):
         if path.name == "__init__.py" and is_docstring_only(path):
             continue
-        rel = path.relative_to(ROOT).as_posix()
+        rel = path.relative_to(root).as_posix()
         files.append(rel)
         files.extend(PACKAGE_DATA.get(rel, []))
     return files
 
 
-def expected_code_deps(module: str) -> list[str]:
+def expected_code_deps(module: str, root: Path = ROOT) -> list[str]:
     """The code deps the rule above gives for a stage module, in dvc.yaml order."""
     deps = []
-    for rel in relevant_files(module):
+    for rel in relevant_files(module, root):
         parts = rel.split("/")
         dep = "/".join(parts[:2]) if parts[0] == "pipelines" else rel
         if dep not in deps:
