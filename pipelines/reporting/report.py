@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from pipelines.common.errors import PipelineError
 from pipelines.common.io import write_text
-from pipelines.common.provenance import DATA_KINDS, utc_now
+from pipelines.common.provenance import DATA_KINDS
 
 _TEMPLATES = Path(__file__).with_name("templates")
 _ENV = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
@@ -64,9 +64,7 @@ def render_report(path: str | Path, title: str, provenance: dict, sections: list
         }
         for section in sections
     ]
-    render_template(
-        "report.html.j2", path, title=title, provenance=provenance, sections=rendered_sections, generated=utc_now()
-    )
+    render_template("report.html.j2", path, title=title, provenance=provenance, sections=rendered_sections)
 
 
 def label_external_page(path: str | Path, title: str, provenance: dict, note: str = "") -> None:

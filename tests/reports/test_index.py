@@ -75,7 +75,7 @@ def test_index_links_every_report_and_figure_with_its_stage(tmp_path):
     index = build_index(Params(SETTINGS, "reports.pipelines"), reports, OUTPUTS)
     page = read_page(index)
     assert page.title == "ML pipelines — reports index"
-    assert "demo" in page.provenance and "built" in page.provenance
+    assert "demo" in page.provenance and "reports_index" in page.provenance["built by"]
     assert "demo/evaluation.html" in page.links and "demo/metrics.json" in page.links
     assert "demo/evaluation/curve.png" in page.links  # "where each figure came from"
     for link in page.links:
