@@ -7,6 +7,7 @@ GitHub, GitHub Pages or in a downloaded zip).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from pipelines.common.errors import PipelineError
-from pipelines.common.io import write_text
+from pipelines.common.io import write_json, write_text
 from pipelines.common.provenance import DATA_KINDS
 
 _TEMPLATES = Path(__file__).with_name("templates")
@@ -45,10 +46,41 @@ def check_provenance(path: Path, provenance: dict) -> None:
         raise PipelineError(f"{path.name}: provenance `kind` must be one of {DATA_KINDS}, got {got!r}")
 
 
+def report_data_path(path: str | Path) -> Path:
+    """Where a report's content is kept as data, beside its HTML: `evaluation.html` → `evaluation.report.json`."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.report.json")
+
+
+def report_data(path: Path, title: str, provenance: dict, sections: list[Section]) -> dict:
+    """The report's content as plain data (what the notebooks are built from: one source for both)."""
+    return {
+        "title": title,
+        "provenance": provenance,
+        "sections": [
+            {
+                "heading": section.heading,
+                "paragraphs": section.paragraphs,
+                "tables": [
+                    {"caption": caption, **json.loads(table.to_json(orient="split", double_precision=6))}
+                    for caption, table in section.tables
+                ],
+                "figures": [
+                    {"src": os.path.relpath(figure.path, path.parent), "caption": figure.caption}
+                    for figure in section.figures
+                ],
+            }
+            for section in sections
+        ],
+    }
+
+
 def render_report(path: str | Path, title: str, provenance: dict, sections: list[Section]) -> None:
-    """Write a self-contained HTML report; figure paths are made relative to the report."""
+    """Write a self-contained HTML report (figure paths relative to it) and, beside it, its content as data
+    (`report_data_path`)."""
     path = Path(path)
     check_provenance(path, provenance)
+    write_json(report_data_path(path), report_data(path, title, provenance, sections))
     rendered_sections = [
         {
             "heading": section.heading,
