@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pipelines.common.errors import ParamError
 from pipelines.common.paths import PARAMS_FILE
+
+M = TypeVar("M", bound="SectionModel")
 
 
 def load_params(section: str | None = None, path: Path = PARAMS_FILE) -> Params:
@@ -80,3 +83,41 @@ class Params:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self._data)
+
+
+# --- typed sections ------------------------------------------------------------------------------------
+# A section described by a pydantic model: one place for each value's type and bounds, wherever it is read;
+# unknown keys (a typo such as `sead`) are refused, and every error names the dotted parameter.
+
+
+class SectionModel(BaseModel):
+    """Base of the params models: no unknown key, no silent coercion of text into numbers."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _dotted(prefix: str, location: tuple) -> str:
+    return ".".join([prefix, *(str(part) for part in location)]) if location else prefix
+
+
+def parse_section(model: type[M], data: Any, name: str) -> M:
+    """`data` (the params.yaml section `name`) as `model`; ParamError naming the first bad parameter."""
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as error:
+        # An unknown key first: `alpah` explains the missing `alpha` better than the other way round.
+        first = sorted(error.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
+        problem = "unknown parameter (a typo?)" if first["type"] == "extra_forbidden" else first["msg"]
+        if first["type"] != "extra_forbidden" and "input" in first:
+            problem += f", got {first['input']!r}"
+        more = len(error.errors()) - 1
+        raise ParamError(_dotted(name, first["loc"]), problem + (f" (and {more} more)" if more else "")) from None
+
+
+def load_section(name: str, model: type[M], path: Path = PARAMS_FILE) -> M:
+    """The dotted section `name` (e.g. `weather.ml`) of params.yaml, validated by `model`."""
+    section, *rest = name.split(".")
+    params = load_params(section, path)
+    for key in rest:
+        params = params.section(key)
+    return parse_section(model, params.as_dict(), name)
