@@ -28,6 +28,7 @@ from api.cache import MISSING
 from api.credit import CreditModel, credit_health, load_credit
 from api.credit import router as credit_router
 from api.errors import BadInput, NoPredictions, Unavailable
+from api.guards import RequestGuard
 from api.schemas import (
     EXAMPLE_DATE,
     CombinedPredictions,
@@ -40,8 +41,8 @@ from api.schemas import (
     NotFoundMessage,
     Prediction,
 )
-from api.settings import Settings
-from api.store import DatabaseUnavailable, ModelCard, PredictionStore, load_model_card
+from api.settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_SCORING_THREADS, Settings
+from api.store import DatabaseUnavailable, ModelCard, PredictionStore, load_model_card, public_path, redact_paths
 from pipelines.common.logs import configure
 
 log = logging.getLogger("api")
@@ -64,6 +65,7 @@ threshold and the fields that moved the score most, from the credit pipeline's r
 * Client mistakes answer **422** with a message naming what was wrong; a day without predictions answers
   **404** with the list of days that have some; **503** means the database or the credit model cannot be
   read (see `/health`).
+* A request body must be JSON (else **415**) of at most 64 KiB (`MAX_BODY_BYTES`; else **413**).
 * `GET /version` is `"0.0.0"` when run from a checkout and the git commit id in the image built by CI.
 """
 
@@ -101,6 +103,8 @@ def create_app(settings: Settings | None = None, credit: CreditModel | None = No
         configure(current.log_level)
         logging.getLogger("api").setLevel(current.log_level)
         app.version = current.app_version
+        app.state.max_body_bytes = current.max_body_bytes
+        app.state.scoring_slots = current.scoring_threads
         service = Service(
             current,
             PredictionStore(current.database_url),
@@ -124,6 +128,11 @@ def create_app(settings: Settings | None = None, credit: CreditModel | None = No
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=lambda: getattr(app.state, "max_body_bytes", DEFAULT_MAX_BODY_BYTES),
+        limited_paths={"/credit/score": lambda: getattr(app.state, "scoring_slots", DEFAULT_SCORING_THREADS)},
+    )
     _add_routes(app)
     app.include_router(credit_router)
     return app
@@ -354,12 +363,16 @@ def _add_routes(app: FastAPI) -> None:
             created_at=_text(content.get("created_at")),
         )
         ok = status.available and bool(status.dates) and card.found
+        credit = credit_health(service.credit)
+        credit.model_dir = public_path(credit.model_dir)  # no server path in a public answer
+        if credit.detail:
+            credit.detail = redact_paths(credit.detail, service.credit.model_dir)
         answer = Health(
             status="ok" if ok else "degraded",
             version=service.settings.app_version,
             database=database,
             model_card=model_card,
-            credit=credit_health(service.credit),
+            credit=credit,
         )
         level = logging.INFO if ok else logging.WARNING
         log.log(
