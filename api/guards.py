@@ -6,8 +6,9 @@ buffering beyond the body it must check, so GETs pay a few microseconds).
 * **Request bodies** (POST, PUT, PATCH): a body that is not JSON (`Content-Type` other than
   `application/json` or `…+json`) answers **415**; a body larger than `max_body_bytes` answers **413**, from
   the `Content-Length` header before anything is read, or as soon as a chunked body passes the limit. The
-  body, at most `max_body_bytes`, is then handed to the app whole, so parsing and validation cost stays
-  bounded however hostile the request.
+  body must arrive within `BODY_TIMEOUT_S` seconds (else **408**, and the connection closes: a stalled upload
+  holds nothing for long). The body, at most `max_body_bytes`, is then handed to the app whole, so parsing
+  and validation cost stays bounded however hostile the request.
 * **Bounded CPU-heavy routes** (`limited_paths`, e.g. `/credit/score`): at most N of their requests run at
   once, the others wait here, in the event loop, holding no worker thread. CPU-bound scoring on 2 cores
   gains nothing from 32 threads fighting over the GIL, and with only N of them running the cheap GETs still
@@ -41,6 +42,7 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF][0-9a-fA-F]{2}")
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 SHOWN_NAME_CHARS = 64
+BODY_TIMEOUT_S = 10.0
 
 
 def _is_json(content_type: str) -> bool:
@@ -90,11 +92,27 @@ class RequestGuard:
         app: ASGIApp,
         max_body_bytes: Callable[[], int],
         limited_paths: dict[str, Callable[[], int]] | None = None,
+        body_timeout_s: Callable[[], float] = lambda: BODY_TIMEOUT_S,
     ):
         self.app = app
+        self.body_timeout_s = body_timeout_s
         self.max_body_bytes = max_body_bytes  # read per request: the limit comes from settings at start-up
         self.limited_paths = limited_paths or {}
         self._slots: dict[str, asyncio.Semaphore] = {}
+
+    @staticmethod
+    async def _read_body(receive: Receive, limit: int) -> bytes | None:
+        """The whole body, or its first chunks once past `limit` (the caller answers 413); None on disconnect."""
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            chunks.append(chunk)
+            if size > limit or not message.get("more_body", False):
+                return b"".join(chunks)
 
     def _semaphore(self, path: str) -> asyncio.Semaphore | None:
         if path not in self.limited_paths:
@@ -134,21 +152,21 @@ class RequestGuard:
             log.warning("%s → 413: declared body of %s bytes", where, length.strip()[:20])
             await _answer(send, 413, f"body: {int(length)} bytes; the largest accepted body is {limit} bytes")
             return
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                log.warning("%s → 413: body over %d bytes", where, limit)
-                await _answer(send, 413, f"body: more than {limit} bytes; the largest accepted body is {limit} bytes")
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        timeout = self.body_timeout_s()
+        try:
+            async with asyncio.timeout(timeout):
+                body = await self._read_body(receive, limit)
+        except TimeoutError:
+            log.warning("%s → 408: body not received within %g s", where, timeout)
+            detail = f"body: not received within {timeout:g} s"
+            await _answer(send, 408, detail, [(b"connection", b"close")])
+            return
+        if body is None:  # the client left
+            return
+        if len(body) > limit:
+            log.warning("%s → 413: body over %d bytes", where, limit)
+            await _answer(send, 413, f"body: more than {limit} bytes; the largest accepted body is {limit} bytes")
+            return
         if SURROGATE_ESCAPE.search(body):
             try:
                 field = surrogate_field(json.loads(body))

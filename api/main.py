@@ -41,7 +41,7 @@ from api.schemas import (
     NotFoundMessage,
     Prediction,
 )
-from api.settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_SCORING_THREADS, Settings
+from api.settings import DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_BODY_BYTES, DEFAULT_SCORING_THREADS, Settings
 from api.store import DatabaseUnavailable, ModelCard, PredictionStore, load_model_card, public_path, redact_paths
 from pipelines.common.logs import configure
 
@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None, credit: CreditModel | None = No
         app.version = current.app_version
         app.state.max_body_bytes = current.max_body_bytes
         app.state.scoring_slots = current.scoring_threads
+        app.state.body_timeout_s = current.body_timeout_s
         service = Service(
             current,
             PredictionStore(current.database_url),
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, credit: CreditModel | None = No
         RequestGuard,
         max_body_bytes=lambda: getattr(app.state, "max_body_bytes", DEFAULT_MAX_BODY_BYTES),
         limited_paths={"/credit/score": lambda: getattr(app.state, "scoring_slots", DEFAULT_SCORING_THREADS)},
+        body_timeout_s=lambda: getattr(app.state, "body_timeout_s", DEFAULT_BODY_TIMEOUT_S),
     )
     _add_routes(app)
     app.include_router(credit_router)

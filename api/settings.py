@@ -10,6 +10,7 @@
 - `MAX_PERIOD_DAYS`: the longest period `/predictions/combined` accepts, in days; default 31.
 - `MAX_BODY_BYTES`: the largest request body accepted (larger: 413); default 65536 (64 KiB; a credit
   application is under 4 KiB).
+- `BODY_TIMEOUT_S`: how long a request body may take to arrive (else 408, connection closed); default 10.
 - `SCORING_THREADS`: how many credit scoring requests run at once (the others wait their turn, so
   the event loop and the weather reads always have threads left); default 2, one per core here.
 
@@ -37,6 +38,7 @@ MAX_PERIOD_LIMIT = 3660  # ten years: anything longer is a typo, not a setting
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 MAX_BODY_LIMIT = 16 * 1024 * 1024
 DEFAULT_SCORING_THREADS = 2
+DEFAULT_BODY_TIMEOUT_S = 10
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -54,6 +56,7 @@ class Settings:
     credit_model_dir: Path = field(default_factory=lambda: resolve(DEFAULT_CREDIT_MODEL_DIR))
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     scoring_threads: int = DEFAULT_SCORING_THREADS
+    body_timeout_s: int = DEFAULT_BODY_TIMEOUT_S
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -67,6 +70,7 @@ class Settings:
             credit_model_dir=resolve(env.get("CREDIT_MODEL_DIR") or DEFAULT_CREDIT_MODEL_DIR),
             max_body_bytes=_whole_number("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1024, MAX_BODY_LIMIT),
             scoring_threads=_whole_number("SCORING_THREADS", DEFAULT_SCORING_THREADS, 1, 64),
+            body_timeout_s=_whole_number("BODY_TIMEOUT_S", DEFAULT_BODY_TIMEOUT_S, 1, 600),
         )
 
 

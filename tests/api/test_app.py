@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import shutil
 import subprocess
 import sys
-import json
 from pathlib import Path
 
 import pytest
