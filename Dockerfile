@@ -60,5 +60,10 @@ EXPOSE 8000
 # model's state is in /health's "credit" and does not change it. Python's standard library: no curl.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import json, sys, urllib.request; r = urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4); sys.exit(0 if json.load(r)['status'] == 'ok' else 1)"]
-# WEB_CONCURRENCY=N (read by uvicorn) runs N worker processes.
-CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000", "--no-server-header"]
+# WEB_CONCURRENCY=N (read by uvicorn) runs N worker processes. Stalled or idle clients hold nothing for long:
+# api.server's protocol closes a connection without complete request headers after HEADER_TIMEOUT_S (10 s),
+# the app answers 408 to a body not received within BODY_TIMEOUT_S (10 s), idle keep-alive connections close
+# after 5 s, and beyond 200 open connections uvicorn answers 503 at once instead of queueing.
+CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000", "--no-server-header", \
+     "--http", "api.server:HeaderTimeoutProtocol", "--timeout-keep-alive", "5", "--limit-concurrency", "200", \
+     "--timeout-graceful-shutdown", "10"]
