@@ -520,3 +520,23 @@ def test_days_a_and_the_fixture_agree(client) -> None:
     # Guards the fixture itself: every day model A forecast is served.
     for day in DAYS_A:
         assert client.get(f"/predictions/{day}").status_code == 200
+
+
+def test_a_cached_day_is_answered_by_the_fast_path_exactly_as_by_the_handler(client, caplog) -> None:
+    from api.main import CachedDayFastPath
+
+    caplog.set_level(logging.INFO, logger="api")
+    fast = CachedDayFastPath(None, lambda: client.app.state.service)
+    scope = {"type": "http", "method": "GET", "path": "/predictions/2025-03-19", "query_string": b""}
+    assert fast._cached(scope) is None  # nothing cached yet: the handler answers
+    first = client.get("/predictions/2025-03-19")
+    assert fast._cached(scope) is not None  # now the fast path would
+    second = client.get("/predictions/2025-03-19")
+    assert second.status_code == first.status_code == 200 and second.content == first.content
+    assert second.headers["content-type"] == first.headers["content-type"] == "application/json"
+    assert second.headers["x-content-type-options"] == "nosniff"  # the guard wraps the fast path too
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("GET /predictions/2025-03-19")]
+    assert lines == ["GET /predictions/2025-03-19: 8 predictions"] * 2
+    for other in ("/predictions/2025-13-45", "/predictions/combined", "/predictions/2025-03-19x"):
+        assert fast._cached(scope | {"path": other}) is None
+    assert fast._cached(scope | {"query_string": b"a=1"}) is None
