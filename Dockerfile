@@ -12,13 +12,22 @@
 # the artefacts, the code, the version. Changing code or data never reinstalls dependencies.
 # More in docs/api.md.
 
+# Base image: pinned by tag, not yet by digest. The digest must be read from the registry
+# (`docker buildx imagetools inspect python:3.11-slim-bookworm`), which the machine this was written on could
+# not reach (PyPI, Debian and npm only); a digest nobody could verify would be worse than the tag. To pin:
+# `FROM python:3.11-slim-bookworm@sha256:<digest>` in both stages, and let Dependabot's docker ecosystem
+# bump it.
+
 # --- 1. dependencies, in a virtual environment copied whole into the runtime stage ---------------------
 FROM python:3.11-slim-bookworm AS deps
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/venv
-COPY requirements-api.txt /tmp/requirements-api.txt
-RUN /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements-api.txt
+# requirements-api.lock: requirements-api.txt's pins with the SHA-256 of every PyPI file of each version
+# (pip-compile --generate-hashes); --require-hashes refuses any file whose hash is not listed, --no-deps
+# installs nothing the lock does not name.
+COPY requirements-api.lock /tmp/requirements-api.lock
+RUN /opt/venv/bin/pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements-api.lock
 
 # --- 2. runtime: same base, no pip cache, no build leftovers, a non-root user ---------------------------
 FROM python:3.11-slim-bookworm AS runtime

@@ -62,13 +62,13 @@ def _reason(error: Exception) -> str:
     return f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
 
 
-def check_artefact_sha256(model_dir: Path) -> None:
+def check_artefact_sha256(model_dir: str | Path) -> None:
     """DataError unless model.joblib's SHA-256 is the card's `artefact_sha256`; run before it is unpickled.
 
     A card without the field (models registered before it existed) is loaded with a warning: whoever can
     edit the card could write the matching hash anyway. Missing files are left to CreditScorer to name.
     """
-    card_file, model_file = model_dir / "model_card.json", model_dir / "model.joblib"
+    card_file, model_file = Path(model_dir) / "model_card.json", Path(model_dir) / "model.joblib"
     if not (card_file.is_file() and model_file.is_file()):
         return
     try:
