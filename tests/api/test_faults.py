@@ -147,6 +147,7 @@ def test_a_replaced_database_file_is_served_within_a_second(server: Server, tmp_
     fresh = [answer for answer in after if answer[3] == round(ORIGINAL + 100, 2)]
     assert fresh, f"never served the new file: {after[-5:]}"
     first_fresh = fresh[0][1] - replaced_at
+    print(f"replaced file: first fresh answer {first_fresh:.3f} s after the mv, {len(after)} answers after it")
     assert first_fresh < FRESH_WITHIN_S, first_fresh
     later = [answer for answer in after if answer[0] >= fresh[0][1]]
     assert later and all(answer[2] == 200 and answer[3] == round(ORIGINAL + 100, 2) for answer in later)
@@ -176,6 +177,7 @@ def test_a_corrupt_file_is_503_then_the_restored_one_is_served_within_a_second(s
     after = load.started_after(restored_at)
     recovered = [answer for answer in after if answer[2] == 200]
     assert recovered and recovered[0][1] - restored_at < RECOVER_WITHIN_S
+    print(f"corrupt file: {len(during)} answers 503; first good answer {recovered[0][1] - restored_at:.3f} s after")
     settled = [answer for answer in after if answer[0] >= recovered[0][1]]
     failures = [answer for answer in settled if answer[2] != 200 or answer[3] != ORIGINAL]
     assert settled and failures == [], failures[:5]  # every answer after the first good one is good
@@ -199,6 +201,7 @@ def test_an_exclusive_lock_is_503_with_retry_after_then_recovers(server: Server)
     assert "database is locked" in locked.json()["detail"]
     assert health["status"] == "degraded" and "database is locked" in health["database"]["detail"]
     answer = httpx.get(f"{server.url}/predictions/{DAY}", timeout=10)
+    print(f"lock: 503 after {locked.elapsed.total_seconds():.2f} s; data {time.monotonic() - released_at:.3f} s after")
     assert answer.status_code == 200 and time.monotonic() - released_at < RECOVER_WITHIN_S
     assert httpx.get(f"{server.url}/health").json()["status"] == "ok"
 
