@@ -12,13 +12,22 @@
 # the artefacts, the code, the version. Changing code or data never reinstalls dependencies.
 # More in docs/api.md.
 
+# Base image: pinned by tag, not yet by digest. The digest must be read from the registry
+# (`docker buildx imagetools inspect python:3.11-slim-bookworm`), which the machine this was written on could
+# not reach (PyPI, Debian and npm only); a digest nobody could verify would be worse than the tag. To pin:
+# `FROM python:3.11-slim-bookworm@sha256:<digest>` in both stages, and let Dependabot's docker ecosystem
+# bump it.
+
 # --- 1. dependencies, in a virtual environment copied whole into the runtime stage ---------------------
 FROM python:3.11-slim-bookworm AS deps
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/venv
-COPY requirements-api.txt /tmp/requirements-api.txt
-RUN /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements-api.txt
+# requirements-api.lock: requirements-api.txt's pins with the SHA-256 of every PyPI file of each version
+# (pip-compile --generate-hashes); --require-hashes refuses any file whose hash is not listed, --no-deps
+# installs nothing the lock does not name.
+COPY requirements-api.lock /tmp/requirements-api.lock
+RUN /opt/venv/bin/pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements-api.lock
 
 # --- 2. runtime: same base, no pip cache, no build leftovers, a non-root user ---------------------------
 FROM python:3.11-slim-bookworm AS runtime
@@ -60,5 +69,10 @@ EXPOSE 8000
 # model's state is in /health's "credit" and does not change it. Python's standard library: no curl.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import json, sys, urllib.request; r = urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4); sys.exit(0 if json.load(r)['status'] == 'ok' else 1)"]
-# WEB_CONCURRENCY=N (read by uvicorn) runs N worker processes.
-CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000", "--no-server-header"]
+# WEB_CONCURRENCY=N (read by uvicorn) runs N worker processes. Stalled or idle clients hold nothing for long:
+# api.server's protocol closes a connection without complete request headers after HEADER_TIMEOUT_S (10 s),
+# the app answers 408 to a body not received within BODY_TIMEOUT_S (10 s), idle keep-alive connections close
+# after 5 s, and beyond 200 open connections uvicorn answers 503 at once instead of queueing.
+CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000", "--no-server-header", \
+     "--http", "api.server:HeaderTimeoutProtocol", "--timeout-keep-alive", "5", "--limit-concurrency", "200", \
+     "--timeout-graceful-shutdown", "10"]

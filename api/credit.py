@@ -11,6 +11,7 @@ Routes: `POST /credit/score`, `GET /credit/model`, `GET /credit/form` (api/stati
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from pydantic import ValidationError
 
 from api.errors import BadInput, Unavailable
 from api.schemas import EXAMPLE_CREDIT_VERSION, CreditHealth, CreditModelCard, ErrorMessage
+from api.store import redact_paths
 from pipelines.common.errors import DataError
 from pipelines.credit.schema import REQUIRED
 from pipelines.credit.scoring import EXAMPLE, CreditApplication, CreditInputError, CreditScore, CreditScorer
@@ -60,9 +62,37 @@ def _reason(error: Exception) -> str:
     return f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
 
 
+def check_artefact_sha256(model_dir: str | Path) -> None:
+    """DataError unless model.joblib's SHA-256 is the card's `artefact_sha256`; run before it is unpickled.
+
+    A card without the field (models registered before it existed) is loaded with a warning: whoever can
+    edit the card could write the matching hash anyway. Missing files are left to CreditScorer to name.
+    """
+    card_file, model_file = Path(model_dir) / "model_card.json", Path(model_dir) / "model.joblib"
+    if not (card_file.is_file() and model_file.is_file()):
+        return
+    try:
+        expected = json.loads(card_file.read_text(encoding="utf-8")).get("artefact_sha256")
+    except (ValueError, AttributeError):
+        return  # a broken card: CreditScorer reports it
+    if not expected:
+        log.warning("credit model card %s has no artefact_sha256: model.joblib loaded unchecked", card_file)
+        return
+    digest = hashlib.sha256()
+    with open(model_file, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != expected:
+        raise DataError(
+            f"model.joblib: SHA-256 {digest.hexdigest()[:12]}… is not the model card's artefact_sha256 "
+            f"{str(expected)[:12]}…; refusing to unpickle it (register the model again)"
+        )
+
+
 def load_credit(model_dir: Path) -> CreditModel:
     """The scorer over `model_dir`, or a CreditModel saying why not (never raises)."""
     try:
+        check_artefact_sha256(model_dir)
         scorer = CreditScorer(model_dir)
         CreditModelCard.model_validate(scorer.model_card)
     except DataError as error:  # files missing (named), or a model the service cannot explain
@@ -95,7 +125,8 @@ async def get_credit(request: Request) -> CreditModel:  # async: no worker threa
     """The loaded model; 503 saying what is missing when it could not be loaded at start-up."""
     credit: CreditModel = request.app.state.service.credit
     if credit.scorer is None:
-        raise Unavailable(f"credit scoring is unavailable: {credit.detail} (fix, then restart)", retry=False)
+        detail = redact_paths(str(credit.detail), credit.model_dir)  # no server path in a public answer
+        raise Unavailable(f"credit scoring is unavailable: {detail} (fix, then restart)", retry=False)
     return credit
 
 

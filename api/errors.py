@@ -4,6 +4,10 @@ Client mistakes (422) are logged at WARNING and days without predictions (404) a
 stack trace since nothing is broken here; unavailable data (503) and bugs (500) at ERROR with the stack
 trace. Every body is `{"detail": "<what was wrong>"}`, plus `available_dates` on a 404. A 422 names the
 parameter or the body field that was wrong ("AMT_CREDIT: Input should be greater than 0 (got -1000.0)").
+
+Whatever a client sent is echoed cut to 64 characters, with lone surrogates spelled out (api/guards.py
+`printable`), and a 422 lists at most 20 problems, then "… and N more": a hostile request cannot make the
+answer or the log line larger than a few kilobytes, nor fail to encode.
 """
 
 from __future__ import annotations
@@ -19,15 +23,25 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from api.guards import printable
+
 log = logging.getLogger("api")
 RETRY_AFTER_S = "30"
 
 
 class ApiError(Exception):
-    def __init__(self, status_code: int, detail: str, headers: dict[str, str] | None = None, **extra: Any):
+    def __init__(
+        self,
+        status_code: int,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        log_detail: str | None = None,
+        **extra: Any,
+    ):
         super().__init__(detail)
         self.status_code = status_code
-        self.detail = detail
+        self.detail = detail  # what the client reads: no server path, host or port
+        self.log_detail = log_detail or detail  # what the server's log says, which may name them
         self.headers = headers
         self.extra = extra
 
@@ -53,33 +67,39 @@ class Unavailable(ApiError):
     with `Retry-After`; a model loaded at start-up only: no).
     """
 
-    def __init__(self, detail: str, retry: bool = True):
-        super().__init__(503, detail, headers={"Retry-After": RETRY_AFTER_S} if retry else None)
+    def __init__(self, detail: str, retry: bool = True, log_detail: str | None = None):
+        headers = {"Retry-After": RETRY_AFTER_S} if retry else None
+        super().__init__(503, detail, headers=headers, log_detail=log_detail)
 
 
 def _describe(request: Request) -> str:
     query = f"?{request.url.query}" if request.url.query else ""
-    return f"{request.method} {request.url.path}{query}"
+    return printable(f"{request.method} {request.url.path}{query}", SHOWN_REQUEST_CHARS)
 
 
 async def api_error(request: Request, error: ApiError) -> JSONResponse:
     if error.status_code >= 500:
-        log.error("%s → %d: %s", _describe(request), error.status_code, error.detail, exc_info=error.__cause__)
+        log.error("%s → %d: %s", _describe(request), error.status_code, error.log_detail, exc_info=error.__cause__)
     else:  # a day nobody forecast is an ordinary question; a malformed request is the client's mistake
         level = logging.INFO if error.status_code == 404 else logging.WARNING
-        log.log(level, "%s → %d: %s", _describe(request), error.status_code, error.detail)
-    return JSONResponse({"detail": error.detail, **error.extra}, status_code=error.status_code, headers=error.headers)
+        log.log(level, "%s → %d: %s", _describe(request), error.status_code, printable(error.detail, MAX_DETAIL_CHARS))
+    detail = printable(error.detail, MAX_DETAIL_CHARS)
+    return JSONResponse({"detail": detail, **error.extra}, status_code=error.status_code, headers=error.headers)
 
 
 # A check across several body fields words its message "FIELD: …" (pipelines/credit/scoring.py).
 NAMED_MESSAGE = re.compile(r"^[A-Z][A-Z0-9_]*: ")
-SHOWN_INPUT_CHARS = 60
+SHOWN_INPUT_CHARS = 64
+SHOWN_REQUEST_CHARS = 200
 LONG_MESSAGE_CHARS = 200
+MAX_ERRORS = 20  # problems listed in one 422; the others are counted
+MAX_DETAIL_CHARS = 4096
 
 
 def _shown(value: Any) -> str:
-    text = json.dumps(value, default=str, ensure_ascii=False)
-    return text if len(text) <= SHOWN_INPUT_CHARS else text[: SHOWN_INPUT_CHARS - 1] + "…"
+    if isinstance(value, str):
+        value = value[: 2 * SHOWN_INPUT_CHARS]  # never json-dump a megabyte to show 64 characters of it
+    return printable(json.dumps(value, default=str, ensure_ascii=False), SHOWN_INPUT_CHARS)
 
 
 def _parameter_problem(name: str, item: dict[str, Any], message: str) -> str:
@@ -87,7 +107,8 @@ def _parameter_problem(name: str, item: dict[str, Any], message: str) -> str:
     if item.get("type") == "missing":
         return f"{name}: required (YYYY-MM-DD)"
     if item.get("type") == "string_pattern_mismatch":
-        return f"{name}: {item.get('input')!r} is not a date in YYYY-MM-DD form"
+        shown = printable(repr(str(item.get("input"))[: 2 * SHOWN_INPUT_CHARS]), SHOWN_INPUT_CHARS)
+        return f"{name}: {shown} is not a date in YYYY-MM-DD form"
     return f"{name}: {message}"
 
 
@@ -101,7 +122,7 @@ def _body_problem(fields: list[str], item: dict[str, Any], message: str) -> str:
         if kind == "missing":
             return "body: required (a JSON object)"
         return message if NAMED_MESSAGE.match(message) else f"body: {message}"
-    name = ".".join(fields)
+    name = printable(".".join(fields), SHOWN_INPUT_CHARS)
     if kind == "missing":
         return f"{name}: required"
     if kind == "extra_forbidden":
@@ -112,16 +133,19 @@ def _body_problem(fields: list[str], item: dict[str, Any], message: str) -> str:
 
 
 def validation_message(error: RequestValidationError) -> str:
-    """FastAPI's list of validation errors as one sentence per parameter or body field."""
+    """FastAPI's list of validation errors as one sentence per parameter or body field (at most MAX_ERRORS)."""
     parts = []
-    for item in error.errors():
+    items = error.errors()
+    for item in items[:MAX_ERRORS]:
         location = [str(part) for part in item.get("loc") or ()]
         message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
         if location and location[0] == "body":
             parts.append(_body_problem(location[1:], item, message))
         else:
-            parts.append(_parameter_problem(location[-1] if location else "request", item, message))
-    return "; ".join(parts) or "invalid request"
+            parts.append(_parameter_problem(printable(location[-1]) if location else "request", item, message))
+    if len(items) > MAX_ERRORS:
+        parts.append(f"… and {len(items) - MAX_ERRORS} more")
+    return printable("; ".join(parts), MAX_DETAIL_CHARS) or "invalid request"
 
 
 async def request_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

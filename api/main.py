@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from api.cache import MISSING
 from api.credit import CreditModel, credit_health, load_credit
 from api.credit import router as credit_router
 from api.errors import BadInput, NoPredictions, Unavailable
+from api.guards import RequestGuard
 from api.schemas import (
     EXAMPLE_DATE,
     CombinedPredictions,
@@ -40,13 +42,14 @@ from api.schemas import (
     NotFoundMessage,
     Prediction,
 )
-from api.settings import Settings
-from api.store import DatabaseUnavailable, ModelCard, PredictionStore, load_model_card
+from api.settings import DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_BODY_BYTES, DEFAULT_SCORING_THREADS, Settings
+from api.store import DatabaseUnavailable, ModelCard, PredictionStore, load_model_card, public_path, redact_paths
 from pipelines.common.logs import configure
 
 log = logging.getLogger("api")
 
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+DATE_RE = re.compile(DATE_PATTERN)
 # A documented range: no forecast is centuries away, and 9999-12-31 + 1 day would overflow Python's dates.
 FIRST_DAY = dt.date(1900, 1, 1)
 LAST_DAY = dt.date(2200, 12, 31)
@@ -64,6 +67,7 @@ threshold and the fields that moved the score most, from the credit pipeline's r
 * Client mistakes answer **422** with a message naming what was wrong; a day without predictions answers
   **404** with the list of days that have some; **503** means the database or the credit model cannot be
   read (see `/health`).
+* A request body must be JSON (else **415**) of at most 64 KiB (`MAX_BODY_BYTES`; else **413**).
 * `GET /version` is `"0.0.0"` when run from a checkout and the git commit id in the image built by CI.
 """
 
@@ -101,6 +105,9 @@ def create_app(settings: Settings | None = None, credit: CreditModel | None = No
         configure(current.log_level)
         logging.getLogger("api").setLevel(current.log_level)
         app.version = current.app_version
+        app.state.max_body_bytes = current.max_body_bytes
+        app.state.scoring_slots = current.scoring_threads
+        app.state.body_timeout_s = current.body_timeout_s
         service = Service(
             current,
             PredictionStore(current.database_url),
@@ -124,6 +131,13 @@ def create_app(settings: Settings | None = None, credit: CreditModel | None = No
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(CachedDayFastPath, service=lambda: getattr(app.state, "service", None))
+    app.add_middleware(  # added last: outermost, so its headers and limits cover the fast path too
+        RequestGuard,
+        max_body_bytes=lambda: getattr(app.state, "max_body_bytes", DEFAULT_MAX_BODY_BYTES),
+        limited_paths={"/credit/score": lambda: getattr(app.state, "scoring_slots", DEFAULT_SCORING_THREADS)},
+        body_timeout_s=lambda: getattr(app.state, "body_timeout_s", DEFAULT_BODY_TIMEOUT_S),
+    )
     _add_routes(app)
     app.include_router(credit_router)
     return app
@@ -354,12 +368,16 @@ def _add_routes(app: FastAPI) -> None:
             created_at=_text(content.get("created_at")),
         )
         ok = status.available and bool(status.dates) and card.found
+        credit = credit_health(service.credit)
+        credit.model_dir = public_path(credit.model_dir)  # no server path in a public answer
+        if credit.detail:
+            credit.detail = redact_paths(credit.detail, service.credit.model_dir)
         answer = Health(
             status="ok" if ok else "degraded",
             version=service.settings.app_version,
             database=database,
             model_card=model_card,
-            credit=credit_health(service.credit),
+            credit=credit,
         )
         level = logging.INFO if ok else logging.WARNING
         log.log(
@@ -371,6 +389,50 @@ def _add_routes(app: FastAPI) -> None:
             service.credit.detail or "ok",
         )
         return answer
+
+
+DAY_PREFIX = "/predictions/"
+
+
+class CachedDayFastPath:
+    """`GET /predictions/{date}` answered straight from the answer cache, without FastAPI's routing and
+    dependency machinery, when the cache holds that day's answer for the database as it is now.
+
+    Anything else (another route, a query string, a malformed date, an answer not cached, a database that
+    changed) goes to the app unchanged, whose handler computes, caches and logs the same answer. The answer
+    and its log line are the handler's: same body, same `application/json`, same INFO line.
+    """
+
+    def __init__(self, app: Any, service: Callable[[], Service | None]):
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        answer = self._cached(scope) if scope["type"] == "http" and scope["method"] == "GET" else None
+        if answer is None:
+            await self.app(scope, receive, send)
+            return
+        day, (count, body) = answer
+        log.info("GET /predictions/%s: %d predictions", day, count)
+        headers = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def _cached(self, scope: Any) -> tuple[dt.date, tuple[int, bytes]] | None:
+        path: str = scope["path"]
+        if not path.startswith(DAY_PREFIX) or len(path) != len(DAY_PREFIX) + 10 or scope.get("query_string"):
+            return None
+        service = self.service()
+        if service is None:
+            return None
+        try:
+            day = parse_day("date", path[len(DAY_PREFIX) :]) if DATE_RE.match(path[len(DAY_PREFIX) :]) else None
+            if day is None:
+                return None
+            _, value = service.store.cache.lookup(("day", day))
+        except (BadInput, DatabaseUnavailable):  # the handler words these
+            return None
+        return None if value is MISSING or value is None else (day, value)
 
 
 def _text(value: Any) -> str | None:

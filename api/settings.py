@@ -8,6 +8,11 @@
 - `APP_VERSION`: what `GET /version` answers; default `0.0.0` (the image built by CI bakes in the commit id).
 - `LOG_LEVEL`: DEBUG, INFO, WARNING, ERROR or CRITICAL; default INFO.
 - `MAX_PERIOD_DAYS`: the longest period `/predictions/combined` accepts, in days; default 31.
+- `MAX_BODY_BYTES`: the largest request body accepted (larger: 413); default 65536 (64 KiB; a credit
+  application is under 4 KiB).
+- `BODY_TIMEOUT_S`: how long a request body may take to arrive (else 408, connection closed); default 10.
+- `SCORING_THREADS`: how many credit scoring requests run at once (the others wait their turn, so
+  the event loop and the weather reads always have threads left); default 2, one per core here.
 
 Relative paths are relative to the project root (the image's working directory), like the pipeline's.
 A malformed value stops the service at start-up with a message naming the variable: a misconfigured
@@ -30,6 +35,10 @@ DEFAULT_CREDIT_MODEL_DIR = "models/credit"
 DEFAULT_VERSION = "0.0.0"
 DEFAULT_MAX_PERIOD_DAYS = 31
 MAX_PERIOD_LIMIT = 3660  # ten years: anything longer is a typo, not a setting
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_LIMIT = 16 * 1024 * 1024
+DEFAULT_SCORING_THREADS = 2
+DEFAULT_BODY_TIMEOUT_S = 10
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -45,6 +54,9 @@ class Settings:
     log_level: str = "INFO"
     max_period_days: int = DEFAULT_MAX_PERIOD_DAYS
     credit_model_dir: Path = field(default_factory=lambda: resolve(DEFAULT_CREDIT_MODEL_DIR))
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    scoring_threads: int = DEFAULT_SCORING_THREADS
+    body_timeout_s: int = DEFAULT_BODY_TIMEOUT_S
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -56,6 +68,9 @@ class Settings:
             log_level=_log_level(env.get("LOG_LEVEL")),
             max_period_days=_max_period_days(env.get("MAX_PERIOD_DAYS")),
             credit_model_dir=resolve(env.get("CREDIT_MODEL_DIR") or DEFAULT_CREDIT_MODEL_DIR),
+            max_body_bytes=_whole_number("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1024, MAX_BODY_LIMIT),
+            scoring_threads=_whole_number("SCORING_THREADS", DEFAULT_SCORING_THREADS, 1, 64),
+            body_timeout_s=_whole_number("BODY_TIMEOUT_S", DEFAULT_BODY_TIMEOUT_S, 1, 600),
         )
 
 
@@ -101,3 +116,16 @@ def _max_period_days(value: str | None) -> int:
     if not 1 <= days <= MAX_PERIOD_LIMIT:
         raise SettingsError(f"MAX_PERIOD_DAYS: must be between 1 and {MAX_PERIOD_LIMIT}, got {days}")
     return days
+
+
+def _whole_number(name: str, default: int, low: int, high: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{name}: must be a whole number, got {value!r}") from None
+    if not low <= number <= high:
+        raise SettingsError(f"{name}: must be between {low} and {high}, got {number}")
+    return number

@@ -4,6 +4,12 @@ The service never writes. A SQLite file is opened read-only (`mode=ro`), so a mi
 as missing instead of being created empty, and nothing the API does can alter the pipeline's data.
 Every read goes through `PredictionStore`, which turns any database failure into `DatabaseUnavailable`
 (the data endpoints answer 503, `/health` reports it); the engine itself is opened once, at start-up.
+
+A SQLite file is opened afresh for every read (no connection pool): the batch stage, `dvc checkout` or a
+plain `mv` put a *new* file at the same path, and a pooled connection would keep reading the deleted one
+forever. Opening a local file costs ~0.1 ms, and repeated questions are answered from the cache anyway.
+Messages meant for clients (`DatabaseUnavailable`, `/health`) name files relative to the project and never
+the database server's host or port; the server's log has the full detail.
 """
 
 from __future__ import annotations
@@ -18,13 +24,31 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
 
 from api.cache import AnswerCache, sqlite_generation, ttl_generation
+from pipelines.common.paths import ROOT
 from pipelines.weather import database
 
 log = logging.getLogger("api.store")
 CONNECT_TIMEOUT_S = 5
+SQLITE_BUSY_TIMEOUT_S = 2  # a read waits this long for a writer's lock, then answers 503 + Retry-After
 T = TypeVar("T")
+
+
+def public_path(path: str | Path) -> str:
+    """What a client may read of a server path: relative to the project root, else the file name alone."""
+    path = Path(path)
+    absolute = path.resolve()
+    return absolute.relative_to(ROOT).as_posix() if absolute.is_relative_to(ROOT) else path.name
+
+
+def redact_paths(text: str, *paths: str | Path) -> str:
+    """`text` with each of `paths` (as given and resolved) replaced by its public form."""
+    for path in paths:
+        for spelling in sorted({str(path), str(Path(path).resolve())}, key=len, reverse=True):
+            text = text.replace(spelling, public_path(path))
+    return text
 
 
 class DatabaseUnavailable(Exception):
@@ -41,9 +65,8 @@ def open_engine(url: str) -> sa.Engine:
             parsed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_S)})
         return database.make_engine(parsed.render_as_string(hide_password=False))
     readonly = parsed.set(database=f"file:{quote(str(path))}", query={"mode": "ro", "uri": "true"})
-    # Reads are short; let every worker thread hold a connection rather than queue for one.
-    # A local file cannot go stale like a server connection: no pre-ping round trip.
-    return sa.create_engine(readonly, pool_size=8, max_overflow=32)
+    # No pool: every read opens the file at the path now, never a replaced (deleted) one (module docstring).
+    return sa.create_engine(readonly, poolclass=NullPool, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
 
 
 def _sqlite_path(url: sa.URL) -> Path | None:
@@ -71,7 +94,12 @@ class PredictionStore:
         parsed = sa.make_url(url)
         self.backend = parsed.get_backend_name()
         self.sqlite_path = _sqlite_path(parsed)
-        self.description = parsed.render_as_string(hide_password=True)
+        self.description = parsed.render_as_string(hide_password=True)  # for the server's log only
+        # What a client may read: a path relative to the project, or the backend's name alone.
+        self.public_name = public_path(self.sqlite_path) if self.sqlite_path else self.backend
+        self._secrets = [str(part) for part in (parsed.host, parsed.port, parsed.database, parsed.username) if part]
+        if self.sqlite_path is not None:
+            self._secrets += [str(self.sqlite_path), str(self.sqlite_path.resolve())]
         self.engine = open_engine(url)
         watch = sqlite_generation(self.sqlite_path) if self.sqlite_path else ttl_generation(cache_ttl_s)
         self.cache = AnswerCache(self._guarded(watch))
@@ -81,7 +109,7 @@ class PredictionStore:
             try:
                 return generation()
             except FileNotFoundError:
-                raise DatabaseUnavailable(f"database file not found: {self.sqlite_path}") from None
+                raise DatabaseUnavailable(f"database file not found: {self.public_name}") from None
 
         return checked
 
@@ -109,12 +137,19 @@ class PredictionStore:
 
     def _read(self, query: Callable[..., T], *args: Any) -> T:
         if self.sqlite_path is not None and not self.sqlite_path.is_file():
-            raise DatabaseUnavailable(f"database file not found: {self.sqlite_path}")
+            raise DatabaseUnavailable(f"database file not found: {self.public_name}")
         try:
             return query(self.engine, *args)
         except sa.exc.SQLAlchemyError as error:
             reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-            raise DatabaseUnavailable(f"cannot read the database ({self.backend}): {reason}") from error
+            log.warning("cannot read the database %s: %s", self.description, reason)
+            raise DatabaseUnavailable(f"cannot read the database ({self.backend}): {self.redact(reason)}") from error
+
+    def redact(self, text: str) -> str:
+        """`text` without the database's absolute path, server host, port, name or user."""
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, self.public_name if "/" in secret else "…")
+        return text
 
 
 @dataclass
@@ -133,10 +168,12 @@ def load_model_card(path: Path) -> ModelCard:
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return ModelCard(path, None, f"model card not found: {path}")
+        return ModelCard(path, None, f"model card not found: {public_path(path)}")
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         log.error("cannot read the model card %s", path, exc_info=True)
-        return ModelCard(path, None, f"cannot read the model card {path}: {error}")
+        reason = redact_paths(str(error), path)
+        return ModelCard(path, None, f"cannot read the model card {public_path(path)}: {reason}")
     if not isinstance(content, dict):
-        return ModelCard(path, None, f"model card {path}: expected a JSON object, got {type(content).__name__}")
+        kind = type(content).__name__
+        return ModelCard(path, None, f"model card {public_path(path)}: expected a JSON object, got {kind}")
     return ModelCard(path, content)

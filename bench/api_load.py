@@ -1,10 +1,19 @@
-"""Load benchmark of GET /predictions/{date} against bare "hello" apps, on 127.0.0.1.
+"""Load benchmark of the API on 127.0.0.1, against like-for-like reference apps.
 
-Starts each app with uvicorn (one worker, access log off) on a free port, drives it with wrk at
-1 and 32 connections for a bounded time, and records requests/s and p50/p95/p99 latencies in
-reports/bench_api.json. Run after `make pipeline` (the API serves data/db/weather.sqlite):
+Starts each app with uvicorn (one worker, access log off, the image's options when the code has them) on a
+free port and drives it with wrk for a bounded time:
+
+* `GET /predictions/{date}` at 1 and 32 connections, next to a bare ASGI app (the ceiling), a one-route
+  FastAPI app with an async handler (like the API's) and the same with a sync handler;
+* `POST /credit/score` of the documented example at 32 connections (goal: ≥ 100 req/s, p99 < 500 ms);
+* mixed: the GET load and the scoring load at once, 32 connections each (goal: GET p99 < 50 ms);
+* hostile: the latency of `GET /version` while one client posts 700,000 unknown fields (9.7 MB).
+
+Requests/s and p50/p95/p99 go to reports/bench_api.json (`--output`). Run after `make pipeline` (the API
+serves data/db/weather.sqlite and models/credit):
 
     .venv/bin/python bench/api_load.py --seconds 10
+    .venv/bin/python bench/api_load.py --code /path/to/older/checkout --output /tmp/before.json   # before → after
 
 Needs `wrk` (Debian package). A benchmark, not a test: it asserts nothing, it measures.
 """
@@ -21,6 +30,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -33,6 +43,13 @@ from pipelines.common.provenance import git_commit, utc_now  # noqa: E402
 
 OUTPUT = ROOT / "reports" / "bench_api.json"
 DATABASE = ROOT / "data" / "db" / "weather.sqlite"
+CREDIT_MODEL_DIR = ROOT / "models" / "credit"
+IMAGE_OPTIONS = ["--http", "api.server:HeaderTimeoutProtocol", "--timeout-keep-alive", "5"]
+POST_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = {body}
+"""
 WRK_REPORT = """
 done = function(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
@@ -50,7 +67,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(app: str, port: int) -> subprocess.Popen:
+def start(app: str, port: int, code: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.Popen:
     command = [
         sys.executable,
         "-m",
@@ -64,9 +81,11 @@ def start(app: str, port: int) -> subprocess.Popen:
         "--log-level",
         "warning",
     ]
-    env = os.environ | {"PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'bench'}", "LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    deadline = time.monotonic() + 30
+    if app.startswith("api.") and (code / "api" / "server.py").is_file():  # the image's command line
+        command += IMAGE_OPTIONS
+    environment = os.environ | {"PYTHONPATH": f"{code}{os.pathsep}{ROOT / 'bench'}", "LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(command, cwd=code, env=environment | (env or {}))
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
@@ -79,16 +98,20 @@ def start(app: str, port: int) -> subprocess.Popen:
     raise RuntimeError(f"{app} did not start on port {port}")
 
 
-def wrk(url: str, connections: int, seconds: int, script: Path) -> dict:
+def wrk_command(url: str, connections: int, seconds: int, script: Path) -> list[str]:
     threads = min(connections, 2)
+    return ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), url]
+
+
+def wrk(url: str, connections: int, seconds: int, script: Path) -> dict:
     result = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(script), url],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=seconds + 60,
+        wrk_command(url, connections, seconds, script), capture_output=True, text=True, check=True, timeout=seconds + 60
     )
-    raw = json.loads(result.stdout.strip().splitlines()[-1])
+    return summary(result.stdout, connections)
+
+
+def summary(stdout: str, connections: int) -> dict:
+    raw = json.loads(stdout.strip().splitlines()[-1])
     return {
         "connections": connections,
         "requests": raw["requests"],
@@ -100,62 +123,155 @@ def wrk(url: str, connections: int, seconds: int, script: Path) -> dict:
     }
 
 
-def first_prediction_date() -> str:
-    with sqlite3.connect(f"file:{DATABASE}?mode=ro", uri=True) as connection:
+def first_prediction_date(database: Path) -> str:
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
         (value,) = connection.execute("select min(target_time) from predictions").fetchone()
     return str(value)[:10]
+
+
+def mixed(get_url: str, post_url: str, connections: int, seconds: int, get_script: Path, post_script: Path) -> dict:
+    """The GET and the scoring load at the same time; each side's figures."""
+    runs = [
+        subprocess.Popen(wrk_command(url, connections, seconds, script), stdout=subprocess.PIPE, text=True)
+        for url, script in ((get_url, get_script), (post_url, post_script))
+    ]
+    outputs = [run.communicate(timeout=seconds + 60)[0] for run in runs]
+    return {"get": summary(outputs[0], connections), "score": summary(outputs[1], connections)}
+
+
+def hostile(base: str, seconds: float = 3.0) -> dict:
+    """GET /version latencies while one client posts 700,000 unknown fields (9.7 MB)."""
+    body = json.dumps({f"k{index}": 0 for index in range(700_000)}).encode()
+    outcome: dict = {}
+
+    def post() -> None:
+        request = urllib.request.Request(
+            f"{base}/credit/score", data=body, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        start = time.monotonic()
+        try:
+            with urllib.request.urlopen(request, timeout=120) as answer:
+                outcome.update(status=answer.status, size=len(answer.read()))
+        except urllib.error.HTTPError as error:
+            outcome.update(status=error.code, size=len(error.read()))
+        except OSError as error:  # the server answered and closed before the body was sent
+            outcome.update(status=f"connection closed ({type(error).__name__})", size=0)
+        outcome["seconds"] = round(time.monotonic() - start, 3)
+
+    thread = threading.Thread(target=post)
+    thread.start()
+    latencies, until, timed_out = [], time.monotonic() + seconds, 0
+    while thread.is_alive() or time.monotonic() < until:
+        start = time.monotonic()
+        try:
+            urllib.request.urlopen(f"{base}/version", timeout=120).read()
+        except OSError:  # no answer within 120 s: counted, and its wait recorded as a lower bound
+            timed_out += 1
+        latencies.append(time.monotonic() - start)
+        time.sleep(0.01)
+    thread.join()
+    latencies.sort()
+    return {
+        "body_bytes": len(body),
+        "answer_status": outcome.get("status"),
+        "answer_bytes": outcome.get("size"),
+        "answer_seconds": outcome.get("seconds"),
+        "version_requests": len(latencies),
+        "version_p50_ms": round(1000 * latencies[len(latencies) // 2], 1),
+        "version_max_ms": round(1000 * latencies[-1], 1),
+        "version_timed_out_after_120s": timed_out,
+    }
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def fixture_database(folder: Path) -> Path:
+    """The API tests' database (two models, three days), for a checkout without the pipeline's."""
+    from tests.api.conftest import build_database
+
+    path = folder / "weather.sqlite"
+    build_database(path)
+    return path
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 32])
+    parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose api/ is served (before → after)")
+    parser.add_argument("--database", type=Path, default=DATABASE, help="the SQLite file served")
+    parser.add_argument("--credit-model-dir", type=Path, default=CREDIT_MODEL_DIR)
+    parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("error: wrk not found (apt-get install wrk)")
-    if not DATABASE.exists():
-        sys.exit(f"error: {DATABASE} missing: run `make pipeline` (or dvc pull) first")
-    day = first_prediction_date()
-    targets = {
-        "api_predictions_for_date": ("api.main:app", f"/predictions/{day}"),
-        "bare_asgi_hello": ("hello_app:asgi_app", "/"),
-        "fastapi_hello": ("hello_app:fastapi_app", "/"),
-    }
-    results = {}
+    if not (args.credit_model_dir / "model.joblib").is_file():
+        sys.exit(f"error: {args.credit_model_dir}/model.joblib missing: run `dvc repro credit_register` first")
+    from pipelines.credit.scoring import EXAMPLE
+
+    most = max(args.connections)
+    results: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
+        database, database_kind = args.database, "the pipeline's (weather_batch)"
+        if not database.exists():
+            database, database_kind = fixture_database(Path(tmp)), "the API tests' fixture (tests/api/conftest.py)"
+        day = first_prediction_date(database)
+        api_env = {"WEATHER_DATABASE_URL": f"sqlite:///{database}", "CREDIT_MODEL_DIR": str(args.credit_model_dir)}
         script = Path(tmp) / "report.lua"
         script.write_text(WRK_REPORT)
-        for name, (app, path) in targets.items():
+        post_script = Path(tmp) / "post.lua"
+        post_script.write_text(POST_SCRIPT.format(body=json.dumps(json.dumps(EXAMPLE))) + WRK_REPORT)
+        targets = {
+            "bare_asgi_hello": "hello_app:asgi_app",
+            "fastapi_hello_async": "hello_app:fastapi_app",
+            "fastapi_hello_sync": "hello_app:fastapi_sync_app",
+        }
+        for name, app in targets.items():
             port = free_port()
             server = start(app, port)
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5).read()  # warm the cache
-                results[name] = [
-                    wrk(f"http://127.0.0.1:{port}{path}", c, args.seconds, script) for c in args.connections
-                ]
+                results[name] = [wrk(f"http://127.0.0.1:{port}/", c, args.seconds, script) for c in args.connections]
             finally:
-                server.terminate()
-                server.wait(timeout=10)
-            for run in results[name]:
-                print(
-                    f"{name:28s} c={run['connections']:<3d} {run['requests_per_s']:>9.1f} req/s  "
-                    f"p50 {run['p50_ms']:.2f} ms  p95 {run['p95_ms']:.2f} ms  p99 {run['p99_ms']:.2f} ms  "
-                    f"errors {run['errors']}"
-                )
-    most = max(args.connections)
+                stop(server)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = start("api.main:app", port, args.code, api_env)
+        get_url, score_url = f"{base}/predictions/{day}", f"{base}/credit/score"
+        try:
+            urllib.request.urlopen(get_url, timeout=5).read()  # warm the cache
+            results["api_predictions_for_date"] = [wrk(get_url, c, args.seconds, script) for c in args.connections]
+            results["api_credit_score"] = [wrk(score_url, most, args.seconds, post_script)]
+            results["api_mixed_get_and_score"] = mixed(get_url, score_url, most, args.seconds, script, post_script)
+            results["api_hostile_700k_unknown_fields"] = hostile(base)
+        finally:
+            stop(server)
+    for name, runs in results.items():
+        print(name, json.dumps(runs))
     api = next(r for r in results["api_predictions_for_date"] if r["connections"] == most)
     ceiling = next(r for r in results["bare_asgi_hello"] if r["connections"] == most)
+    hello = next(r for r in results["fastapi_hello_async"] if r["connections"] == most)
+    score = results["api_credit_score"][0]
+    mixed_get = results["api_mixed_get_and_score"]["get"]
     write_json(
-        OUTPUT,
+        args.output,
         {
             "command": f"python bench/api_load.py --seconds {args.seconds}",
             "measured_at": utc_now(),
             "commit": git_commit(),
+            "code_served": "this checkout" if args.code == ROOT else str(args.code),
             "machine": {
                 "cpus": os.cpu_count(),
                 "python": platform.python_version(),
-                "load_generator": "wrk, 127.0.0.1",
+                "load_generator": "wrk, 127.0.0.1, on the same cores as the server",
             },
+            "database": database_kind,
             "endpoint": f"GET /predictions/{day}",
             "results": results,
             "goals": {
@@ -163,10 +279,17 @@ def main() -> None:
                 "p99_under_50ms": api["p99_ms"] < 50,
                 "throughput_vs_bare_asgi": round(api["requests_per_s"] / ceiling["requests_per_s"], 3),
                 "at_least_half_of_bare_asgi": api["requests_per_s"] >= 0.5 * ceiling["requests_per_s"],
+                "throughput_vs_fastapi_hello_async": round(api["requests_per_s"] / hello["requests_per_s"], 3),
+                "credit_score_requests_per_s": score["requests_per_s"],
+                "credit_score_p99_ms": score["p99_ms"],
+                "credit_score_at_least_100_per_s": score["requests_per_s"] >= 100,
+                "credit_score_p99_under_500ms": score["p99_ms"] < 500,
+                "mixed_get_p99_ms": mixed_get["p99_ms"],
+                "mixed_get_p99_under_50ms": mixed_get["p99_ms"] < 50,
             },
         },
     )
-    print(f"wrote {OUTPUT.relative_to(ROOT)}")
+    print(f"wrote {args.output}")
 
 
 if __name__ == "__main__":

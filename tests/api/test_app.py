@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import shutil
@@ -196,7 +197,9 @@ def test_a_missing_database_leaves_the_service_up_and_data_endpoints_503(make_cl
     assert health.status_code == 200
     assert health.json()["status"] == "degraded"
     assert health.json()["database"]["available"] is False
-    assert health.json()["database"]["detail"] == f"database file not found: {missing}"
+    # The file's name, never the server's absolute path (outside the project: the name alone).
+    assert health.json()["database"]["detail"] == "database file not found: weather.sqlite"
+    assert str(tmp_path) not in health.text
     for path in ("/predictions/2025-03-19", "/predictions/combined?start=2025-03-19&end=2025-03-20"):
         response = client.get(path)
         assert response.status_code == 503
@@ -246,7 +249,8 @@ def test_a_missing_model_card_degrades_health_but_not_the_data(make_client, tmp_
     health = client.get("/health").json()
     assert health["status"] == "degraded"
     assert health["model_card"]["found"] is False
-    assert health["model_card"]["detail"] == f"model card not found: {tmp_path / 'model_card.json'}"
+    assert health["model_card"]["detail"] == "model card not found: model_card.json"
+    assert str(tmp_path) not in json.dumps(health)
     assert client.get("/predictions/2025-03-19").status_code == 200
 
 
@@ -516,3 +520,23 @@ def test_days_a_and_the_fixture_agree(client) -> None:
     # Guards the fixture itself: every day model A forecast is served.
     for day in DAYS_A:
         assert client.get(f"/predictions/{day}").status_code == 200
+
+
+def test_a_cached_day_is_answered_by_the_fast_path_exactly_as_by_the_handler(client, caplog) -> None:
+    from api.main import CachedDayFastPath
+
+    caplog.set_level(logging.INFO, logger="api")
+    fast = CachedDayFastPath(None, lambda: client.app.state.service)
+    scope = {"type": "http", "method": "GET", "path": "/predictions/2025-03-19", "query_string": b""}
+    assert fast._cached(scope) is None  # nothing cached yet: the handler answers
+    first = client.get("/predictions/2025-03-19")
+    assert fast._cached(scope) is not None  # now the fast path would
+    second = client.get("/predictions/2025-03-19")
+    assert second.status_code == first.status_code == 200 and second.content == first.content
+    assert second.headers["content-type"] == first.headers["content-type"] == "application/json"
+    assert second.headers["x-content-type-options"] == "nosniff"  # the guard wraps the fast path too
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("GET /predictions/2025-03-19")]
+    assert lines == ["GET /predictions/2025-03-19: 8 predictions"] * 2
+    for other in ("/predictions/2025-13-45", "/predictions/combined", "/predictions/2025-03-19x"):
+        assert fast._cached(scope | {"path": other}) is None
+    assert fast._cached(scope | {"query_string": b"a=1"}) is None

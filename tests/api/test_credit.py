@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
+import pickle
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -152,12 +155,14 @@ def test_the_model_card_is_served_as_it_is_on_disk(client, card: dict) -> None:
 
 
 def test_health_reports_the_credit_model(client, card: dict, credit_model_dir: Path) -> None:
+    from api.store import public_path
+
     body = client.get("/health").json()
     assert body["status"] == "ok"
     assert body["credit"] == {
         "available": True,
         "detail": None,
-        "model_dir": str(credit_model_dir),
+        "model_dir": public_path(credit_model_dir),  # relative to the project, never an absolute server path
         "model": card["model"],
         "version": card["version"],
         "threshold": card["decision"]["threshold"],
@@ -175,7 +180,9 @@ def _assert_credit_unavailable(client, reason: str) -> None:
         assert response.status_code == 503, (path, response.text)
         assert reason in response.json()["detail"], response.text
         assert "retry-after" not in response.headers  # loaded at start-up: asking again will not help
+        assert "/tmp/" not in response.text and str(ROOT) not in response.text  # no server path
     health = client.get("/health").json()
+    assert "/tmp/" not in json.dumps(health) and str(ROOT) not in json.dumps(health)
     assert health["status"] == "ok"  # the weather service is fine
     assert health["credit"]["available"] is False and reason in health["credit"]["detail"]
     assert client.get("/predictions/2025-03-19").status_code == 200
@@ -184,7 +191,7 @@ def _assert_credit_unavailable(client, reason: str) -> None:
 
 def test_a_missing_model_is_503_naming_the_missing_files_and_weather_still_serves(make_client, tmp_path) -> None:
     client = make_client(credit_model_dir=tmp_path / "nowhere")
-    missing = f"registered credit model incomplete in {tmp_path / 'nowhere'}: missing " + ", ".join(CREDIT_FILES)
+    missing = "registered credit model incomplete in nowhere: missing " + ", ".join(CREDIT_FILES)
     _assert_credit_unavailable(client, missing)
 
 
@@ -207,6 +214,9 @@ def test_an_unreadable_model_is_503_and_weather_still_serves(
 ) -> None:
     for name in CREDIT_FILES:
         shutil.copy(credit_model_dir / name, tmp_path / name)
+    if broken == "model.joblib":  # past the hash check (its own test, below): what unpickling garbage gives
+        card = json.loads((tmp_path / "model_card.json").read_text()) | {"artefact_sha256": _sha256(content)}
+        (tmp_path / "model_card.json").write_text(json.dumps(card))
     (tmp_path / broken).write_bytes(content)
     client = make_client(credit_model_dir=tmp_path)
     _assert_credit_unavailable(client, reason)
@@ -355,3 +365,41 @@ def test_the_app_loads_the_credit_model_at_start_up_from_the_environment(
     monkeypatch.setenv("CREDIT_MODEL_DIR", str(credit_model_dir))
     with TestClient(create_app()) as client:
         assert client.get("/health").json()["credit"]["version"] == card["version"]
+
+
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+class _RunsCode:
+    def __init__(self, command: str):
+        self.command = command
+
+    def __reduce__(self):
+        return os.system, (self.command,)
+
+
+def test_a_model_whose_hash_is_not_the_cards_is_never_unpickled(make_client, credit_model_dir: Path, tmp_path: Path):
+    """model.joblib swapped for a pickle that would run a command: 503 naming the hash, the command never ran."""
+    for name in CREDIT_FILES:
+        shutil.copy(credit_model_dir / name, tmp_path / name)
+    card = json.loads((tmp_path / "model_card.json").read_text())
+    card["artefact_sha256"] = _sha256((tmp_path / "model.joblib").read_bytes())  # as credit_register writes it
+    (tmp_path / "model_card.json").write_text(json.dumps(card))
+    marker = tmp_path / "ran"
+    (tmp_path / "model.joblib").write_bytes(pickle.dumps(_RunsCode(f"touch {marker}")))
+    client = make_client(credit_model_dir=tmp_path)
+    _assert_credit_unavailable(client, "model.joblib: SHA-256")
+    assert "is not the model card's artefact_sha256" in client.get("/health").json()["credit"]["detail"]
+    assert not marker.exists()
+
+
+def test_a_model_matching_its_cards_hash_loads(credit_model_dir: Path, tmp_path: Path) -> None:
+    from api.credit import load_credit
+
+    for name in CREDIT_FILES:
+        shutil.copy(credit_model_dir / name, tmp_path / name)
+    card = json.loads((tmp_path / "model_card.json").read_text())
+    card["artefact_sha256"] = _sha256((tmp_path / "model.joblib").read_bytes())
+    (tmp_path / "model_card.json").write_text(json.dumps(card))
+    assert load_credit(tmp_path).available

@@ -108,6 +108,28 @@ def test_requirements_api_is_pinned_to_the_lock_and_light() -> None:
     assert CREDIT_RUNTIME <= set(api)
 
 
+def _hashed_pins(path: Path) -> dict[str, tuple[str, list[str]]]:
+    """name → (version, sha256 hashes) of a pip-compile --generate-hashes file."""
+    text = re.sub(r"\\\n\s*", " ", path.read_text(encoding="utf-8"))
+    pins = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            requirement, *options = line.split()
+            name, _, version = requirement.partition("==")
+            pins[_key(name)] = (version, [o.removeprefix("--hash=sha256:") for o in options if o.startswith("--hash=")])
+    return pins
+
+
+def test_the_hashed_lock_pins_what_requirements_api_pins_each_with_hashes() -> None:
+    """requirements-api.lock (pip-compile --generate-hashes, installed with --require-hashes) is
+    requirements-api.txt with hashes: same packages, same versions, at least one SHA-256 each."""
+    hashed = _hashed_pins(ROOT / "requirements-api.lock")
+    listed = _pins(ROOT / "requirements-api.txt")
+    assert {name: version for name, (version, _) in hashed.items()} == listed
+    assert all(hashes and all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes) for _, hashes in hashed.values())
+
+
 def test_requirements_api_is_a_closed_set() -> None:
     """Every dependency of a listed package is listed too, so the image gets no unpinned version."""
     import importlib.metadata as metadata
@@ -211,7 +233,9 @@ def test_dockerfile_layers_and_runtime() -> None:
 
     # Dependencies are installed before any code or data enters the image.
     assert position("pip install") < position("COPY api/") and position("pip install") < position("COPY data/")
-    assert position("COPY requirements-api.txt") < position("pip install")
+    assert position("COPY requirements-api.lock") < position("pip install")
+    install = text[position("pip install")]
+    assert "--require-hashes" in install and "requirements-api.lock" in install
     # The version comes last, so a new commit only rebuilds that layer.
     assert position("ARG APP_VERSION") > max(i for i, line in enumerate(text) if line.startswith("COPY"))
     assert "ENV APP_VERSION=${APP_VERSION}" in text

