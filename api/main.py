@@ -19,9 +19,13 @@ import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path as PathLib
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Query, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from api import errors
@@ -129,7 +133,10 @@ def create_app(settings: Settings | None = None, credit: CreditModel | None = No
         version="0.0.0",
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's /docs loads Swagger UI from a CDN: served from our own files below
+        redoc_url=None,
     )
+    _add_offline_docs(app)
     errors.install(app)
     app.add_middleware(CachedDayFastPath, service=lambda: getattr(app.state, "service", None))
     app.add_middleware(  # added last: outermost, so its headers and limits cover the fast path too
@@ -141,6 +148,26 @@ def create_app(settings: Settings | None = None, credit: CreditModel | None = No
     _add_routes(app)
     app.include_router(credit_router)
     return app
+
+
+DOCS_ASSETS = "/docs-assets"
+SWAGGER_DIR = PathLib(__file__).with_name("static") / "swagger"
+
+
+def _add_offline_docs(app: FastAPI) -> None:
+    """/docs with Swagger UI's files served by the API itself (api/static/swagger/), so it works offline."""
+    app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_DIR), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        log.info("GET /docs")
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title=f"{app.title} — docs",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )
 
 
 def _log_startup(service: Service) -> None:
