@@ -251,9 +251,8 @@ def _round(value: float | None) -> float | None:
 
 
 def _prediction(row: dict[str, Any]) -> dict[str, Any]:
-    return {name: row[name] for name in Prediction.model_fields} | {
-        "predicted_temperature": _round(row["predicted_temperature"])
-    }
+    bounds = ("predicted_temperature", "lower_80", "upper_80", "lower_95", "upper_95")
+    return {name: row.get(name) for name in Prediction.model_fields} | {name: _round(row.get(name)) for name in bounds}
 
 
 def _day_answer(service: Service, day: dt.date) -> tuple[int, bytes] | None:

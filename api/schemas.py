@@ -20,6 +20,10 @@ class Prediction(BaseModel):
     target_time: dt.datetime = Field(description="Start of the 3-hour step (UTC); its value is the mean of 3 hours")
     step: int = Field(ge=0, le=7, description="Step of the day: 0 = 00h-03h UTC … 7 = 21h-24h UTC")
     predicted_temperature: float = Field(description="Predicted 2 m temperature, °C")
+    lower_80: float | None = Field(None, description="80 % prediction interval, lower bound, °C (conformal)")
+    upper_80: float | None = Field(None, description="80 % prediction interval, upper bound, °C")
+    lower_95: float | None = Field(None, description="95 % prediction interval, lower bound, °C")
+    upper_95: float | None = Field(None, description="95 % prediction interval, upper bound, °C")
     issue_time: dt.datetime = Field(description="When the forecast was made (UTC): 21h the day before")
     location: str = Field(description="Where (the pipeline's weather.location.name)")
     model_id: int = Field(description="The model's id in the database")
@@ -33,6 +37,10 @@ class Prediction(BaseModel):
                     "target_time": "2025-03-19T12:00:00Z",
                     "step": 4,
                     "predicted_temperature": 10.61,
+                    "lower_80": 9.12,
+                    "upper_80": 12.1,
+                    "lower_95": 8.03,
+                    "upper_95": 13.19,
                     "issue_time": "2025-03-18T21:00:00Z",
                     "location": "IJmuiden",
                     **EXAMPLE_MODEL,

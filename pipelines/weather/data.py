@@ -53,8 +53,10 @@ def load_problem(weather_params: Params, path: str | Path = SERIES_3H) -> Proble
         raise DataError(f"target {target_name!r} is not a column of {path}")
     target = day_matrix(series[target_name])
     exog = {name: day_matrix(series[name]).reindex(target.index) for name in series.columns if name != target_name}
-    test_days = weather_params.section("evaluation").integer("test_days", minimum=1)
-    return Problem(series, target_name, target, exog, split_days(target.index, test_days))
+    evaluation = weather_params.section("evaluation")
+    test_days = evaluation.integer("test_days", minimum=1)
+    validation_days = evaluation.integer("validation_days", minimum=1)
+    return Problem(series, target_name, target, exog, split_days(target.index, test_days, validation_days))
 
 
 def write_forecasts(path: str | Path, forecasts: pd.DataFrame) -> None:

@@ -24,7 +24,7 @@ from alembic.config import Config
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from pipelines.common.errors import DataError, PipelineError
+from pipelines.common.errors import DataError, ParamError, PipelineError
 from pipelines.common.logs import get_logger
 from pipelines.common.paths import resolve
 
@@ -32,6 +32,7 @@ ENV_VAR = "WEATHER_DATABASE_URL"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 RESOLUTIONS = ("1h", "3h")
 PREDICTION_COLUMNS = ("issue_time", "target_time", "step", "predicted_temperature", "explanatory")
+INTERVAL_COLUMNS = ("lower_80", "upper_80", "lower_95", "upper_95")
 
 log = get_logger("weather.database")
 
@@ -114,6 +115,11 @@ class Prediction(Base):
     target_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     step: Mapped[int] = mapped_column(sa.Integer)
     predicted_temperature: Mapped[float] = mapped_column(sa.Float)
+    # Conformal prediction intervals (migration 0002); None for rows stored before intervals existed.
+    lower_80: Mapped[float | None] = mapped_column(sa.Float)
+    upper_80: Mapped[float | None] = mapped_column(sa.Float)
+    lower_95: Mapped[float | None] = mapped_column(sa.Float)
+    upper_95: Mapped[float | None] = mapped_column(sa.Float)
     explanatory: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
@@ -127,6 +133,21 @@ def database_url(default: str) -> str:
     if _is_sqlite_file(url):
         url = url.set(database=str(resolve(url.database)))
     return url.render_as_string(hide_password=False)
+
+
+def checked_engine(url: str, param: str) -> sa.Engine:
+    """An engine for `url` that has connected once; any failure is a ParamError naming `param`, raised
+    before the caller writes anything."""
+    try:
+        engine = make_engine(url)
+        with engine.connect():
+            pass
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, sa.exc.OperationalError, ValueError) as error:
+        shown = url
+        with contextlib.suppress(Exception):
+            shown = sa.make_url(url).render_as_string(hide_password=True)
+        raise ParamError(param, f"cannot open database {shown!r}: {type(error).__name__}: {error}") from error
+    return engine
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -174,7 +195,7 @@ def migrate(engine_or_url: sa.Engine | str, revision: str = "head") -> None:
 # --- writes ----------------------------------------------------------------------------------
 
 
-def upsert_observations(engine: sa.Engine, frame: pd.DataFrame, location: str, resolution: str) -> int:
+def upsert_observations(engine: sa.Engine | sa.Connection, frame: pd.DataFrame, location: str, resolution: str) -> int:
     """Insert or update one row per time; columns other than temperature_2m go into `exogenous` (NaN omitted)."""
     if resolution not in RESOLUTIONS:
         raise DataError(f"resolution: must be one of {', '.join(RESOLUTIONS)}, got {resolution!r}")
@@ -202,7 +223,7 @@ def upsert_observations(engine: sa.Engine, frame: pd.DataFrame, location: str, r
 
 
 def register_model(
-    engine: sa.Engine,
+    engine: sa.Engine | sa.Connection,
     *,
     name: str,
     version: str,
@@ -236,7 +257,7 @@ def register_model(
     return model_id
 
 
-def store_predictions(engine: sa.Engine, model_id: int, frame: pd.DataFrame) -> int:
+def store_predictions(engine: sa.Engine | sa.Connection, model_id: int, frame: pd.DataFrame) -> int:
     """Insert or update predictions of one model, keyed by (issue_time, target_time); location comes from the model."""
     _require(frame, PREDICTION_COLUMNS, "predictions")
     issue_times = _times(frame, "issue_time")
@@ -269,14 +290,31 @@ def store_predictions(engine: sa.Engine, model_id: int, frame: pd.DataFrame) -> 
                 issue_times, target_times, steps, values, frame["explanatory"]
             )
         ]
+        for column in INTERVAL_COLUMNS:
+            bounds = _numeric(frame, column) if column in frame else pd.Series(np.nan, index=frame.index)
+            for row, bound in zip(rows, bounds, strict=True):
+                row[column] = None if pd.isna(bound) else float(bound)
         _upsert(connection, Prediction.__table__, rows, ("model_id", "issue_time", "target_time"), keep=("created_at",))
     log.info("stored %d predictions of model %d", len(rows), model_id)
     return len(rows)
 
 
 @contextlib.contextmanager
-def _transaction(engine: sa.Engine, what: str) -> Iterator[sa.Connection]:
-    """One transaction; a row the database rejects (constraint, bad value) becomes a DataError after rollback."""
+def transaction(engine: sa.Engine, what: str = "batch") -> Iterator[sa.Connection]:
+    """One transaction around several writes: pass the connection it yields to upsert_observations,
+    register_model and store_predictions, and they are committed together or not at all."""
+    with _transaction(engine, what) as connection:
+        yield connection
+
+
+@contextlib.contextmanager
+def _transaction(engine: sa.Engine | sa.Connection, what: str) -> Iterator[sa.Connection]:
+    """One transaction; a row the database rejects (constraint, bad value) becomes a DataError after rollback.
+
+    Given a connection, the writes join the transaction already open on it (its owner commits)."""
+    if isinstance(engine, sa.Connection):
+        yield engine
+        return
     try:
         with engine.begin() as connection:
             yield connection
@@ -404,6 +442,10 @@ def _predictions_between(start: dt.datetime, end: dt.datetime) -> sa.Select:
             Prediction.target_time,
             Prediction.step,
             Prediction.predicted_temperature,
+            Prediction.lower_80,
+            Prediction.upper_80,
+            Prediction.lower_95,
+            Prediction.upper_95,
             Prediction.issue_time,
             Prediction.location,
             Model.id.label("model_id"),

@@ -18,8 +18,15 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "lags_rolling": ("calendar", "lags", "rolling"),
     "lags_rolling_exog": ("calendar", "lags", "rolling", "exog_lagged"),
     "lags_rolling_exog_observed": ("calendar", "lags", "rolling", "exog_lagged", "exog_observed"),
+    # The issue-16 reference: 1, 2 and 7 days' 8 temperatures, the previous day's 8 values of each
+    # exogenous variable, day of year as sin/cos. Fitted with fixed settings as a named baseline.
+    "reference": ("calendar", "lags", "exog_steps"),
+    # Everything above plus tendencies (24 h changes: fronts), diurnal range and wind as a vector.
+    "full": ("calendar", "lags", "rolling", "exog_steps", "exog_lagged", "tendencies"),
 }
-NEEDS_EXOGENOUS = {name for name, blocks in FEATURE_SETS.items() if any(b.startswith("exog") for b in blocks)}
+# Sets named after their exogenous block make no sense without one; `reference` and `full` degrade to
+# their temperature blocks on a temperature-only city (the reference of issue 16 does the same).
+NEEDS_EXOGENOUS = {"lags_rolling_exog", "lags_rolling_exog_observed"}
 
 
 def is_deployable(feature_set: str) -> bool:
@@ -70,6 +77,40 @@ def _exog_lagged(exog: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(parts)
 
 
+def _exog_steps(exog: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    parts = {}
+    for name, matrix in exog.items():
+        yesterday = _shift_days(matrix, 1)
+        for step in range(STEPS_PER_DAY):
+            parts[f"{name}_d1_s{step}"] = yesterday[step]
+    return pd.DataFrame(parts)
+
+
+def _tendencies(target: pd.DataFrame, exog: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """24 h changes at the last observed step (a front shows in pressure and humidity first), the change of
+    the daily mean and of the diurnal range, and the wind as east/north components (a direction in degrees
+    is not a quantity a regressor can average)."""
+    last = STEPS_PER_DAY - 1
+    d1, d2 = _shift_days(target, 1), _shift_days(target, 2)
+    parts = {
+        "y_change_24h": d1[last] - d2[last],
+        "y_mean_change_24h": d1.mean(axis=1) - d2.mean(axis=1),
+        "range_change_24h": (d1.max(axis=1) - d1.min(axis=1)) - (d2.max(axis=1) - d2.min(axis=1)),
+    }
+    for name, matrix in exog.items():
+        y1, y2 = _shift_days(matrix, 1), _shift_days(matrix, 2)
+        parts[f"{name}_change_24h"] = y1[last] - y2[last]
+    speed = next((exog[n] for n in ("wind_speed_10m", "wind_speed_100m") if n in exog), None)
+    direction = next((exog[n] for n in ("wind_direction_10m", "wind_direction_100m") if n in exog), None)
+    if speed is not None and direction is not None:
+        radians = np.deg2rad(_shift_days(direction, 1))
+        speed = _shift_days(speed, 1)
+        east, north = -speed * np.sin(radians), -speed * np.cos(radians)  # the direction the wind comes from
+        parts["wind_east_d1_mean"], parts["wind_north_d1_mean"] = east.mean(axis=1), north.mean(axis=1)
+        parts["wind_east_d1_last"], parts["wind_north_d1_last"] = east[last], north[last]
+    return pd.DataFrame(parts)
+
+
 def _exog_observed(exog: dict[str, pd.DataFrame]) -> pd.DataFrame:
     parts = {}
     for name, matrix in exog.items():
@@ -94,6 +135,8 @@ def build_features(target: pd.DataFrame, exog: dict[str, pd.DataFrame], feature_
         "lags": lambda: _lags(target),
         "rolling": lambda: _rolling(target),
         "exog_lagged": lambda: _exog_lagged(exog),
+        "exog_steps": lambda: _exog_steps(exog),
+        "tendencies": lambda: _tendencies(target, exog),
         "exog_observed": lambda: _exog_observed(exog),
     }
     return pd.concat([builders[block]().reindex(index) for block in blocks], axis=1)

@@ -16,7 +16,8 @@ from pipelines.common.errors import DataError
 
 STEP_HOURS = 3
 STEPS_PER_DAY = 24 // STEP_HOURS
-FORECAST_COLUMNS = ["model", "issue_time", "target_time", "step", "predicted", "observed"]
+FORECAST_COLUMNS = ["model", "period", "issue_time", "target_time", "step", "predicted", "observed"]
+PERIODS = ("validation", "test")
 
 
 def day_matrix(series: pd.Series) -> pd.DataFrame:
@@ -36,29 +37,50 @@ def day_matrix(series: pd.Series) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Split:
-    """Training days, then the held-out test days (the last `test_days` whole days)."""
+    """Training days, then the validation days (model choice and tuning), then the test days (report only).
+
+    Every model forecasts the validation period fitted on the training days only, and the test period
+    refitted (or extended) on everything before it. Nothing chosen anywhere reads a test observation.
+    """
 
     train_days: pd.DatetimeIndex
+    validation_days: pd.DatetimeIndex
     test_days: pd.DatetimeIndex
+
+    @property
+    def validation_start(self) -> pd.Timestamp:
+        return self.validation_days[0]
 
     @property
     def test_start(self) -> pd.Timestamp:
         return self.test_days[0]
 
+    def period(self, name: str) -> pd.DatetimeIndex:
+        return {"validation": self.validation_days, "test": self.test_days}[name]
 
-def split_days(days: pd.DatetimeIndex, test_days: int, min_train_days: int = 60) -> Split:
+    def known_before(self, name: str) -> pd.DatetimeIndex:
+        """The days a model may learn from when it forecasts period `name`."""
+        days = self.train_days.append(self.validation_days)
+        return days[days < self.period(name)[0]]
+
+
+def split_days(days: pd.DatetimeIndex, test_days: int, validation_days: int, min_train_days: int = 60) -> Split:
     if test_days < 1:
         raise DataError(f"weather.evaluation.test_days must be >= 1, got {test_days}")
-    if len(days) < test_days + min_train_days:
+    if validation_days < 1:
+        raise DataError(f"weather.evaluation.validation_days must be >= 1, got {validation_days}")
+    if len(days) < test_days + validation_days + min_train_days:
         raise DataError(
-            f"{len(days)} whole days of data: not enough for {test_days} test days "
-            f"and at least {min_train_days} training days (lower weather.evaluation.test_days or widen the period)"
+            f"{len(days)} whole days of data: not enough for {test_days} test days, {validation_days} validation "
+            f"days and at least {min_train_days} training days (lower weather.evaluation.test_days / "
+            "validation_days or widen the period)"
         )
-    return Split(train_days=days[:-test_days], test_days=days[-test_days:])
+    held_out = test_days + validation_days
+    return Split(train_days=days[:-held_out], validation_days=days[-held_out:-test_days], test_days=days[-test_days:])
 
 
-def long_forecasts(model: str, predicted: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:
-    """Day × step predictions → the long table all forecast files share."""
+def long_forecasts(model: str, predicted: pd.DataFrame, observed: pd.DataFrame, period: str) -> pd.DataFrame:
+    """Day × step predictions of one period (validation or test) → the long table all forecast files share."""
     predicted = predicted.reindex(columns=range(STEPS_PER_DAY))
     stacked = predicted.stack(future_stack=True).rename("predicted").reset_index()
     stacked.columns = ["day", "step", "predicted"]
@@ -66,6 +88,7 @@ def long_forecasts(model: str, predicted: pd.DataFrame, observed: pd.DataFrame) 
     stacked["target_time"] = stacked["day"] + pd.to_timedelta(stacked["step"] * STEP_HOURS, unit="h")
     stacked["issue_time"] = stacked["day"] - pd.Timedelta(hours=STEP_HOURS)
     stacked["model"] = model
+    stacked["period"] = period
     if stacked["predicted"].isna().any():
         raise DataError(f"model {model} produced missing predictions")
     return stacked[FORECAST_COLUMNS]

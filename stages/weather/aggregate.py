@@ -7,9 +7,9 @@ import pandas as pd
 
 from pipelines.common.errors import DataError
 from pipelines.common.logs import get_logger
-from pipelines.common.params import load_params
 from pipelines.common.stage import run_stage
 from pipelines.weather.data import read_series, write_series
+from pipelines.weather.forecasting import STEP_HOURS
 from pipelines.weather.paths import CLEAN_HOURLY, SERIES_3H
 
 log = get_logger("weather.aggregate")
@@ -60,7 +60,9 @@ def aggregate_steps(hourly: pd.DataFrame, step_hours: int = 3) -> pd.DataFrame:
 
 
 def main() -> None:
-    step_hours = load_params("weather").section("aggregate").integer("step_hours", minimum=1, maximum=24)
+    # No `weather.aggregate.step_hours` parameter: the day-ahead protocol (8 steps a day), the features, the
+    # statistical models' daily season and the database's step 0..7 are all built for 3-hour steps.
+    step_hours = STEP_HOURS
     hourly = read_series(CLEAN_HOURLY)
     series = aggregate_steps(hourly, step_hours)
     log.info(

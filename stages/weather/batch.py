@@ -3,6 +3,11 @@ forecast each day of the batch period day-ahead, and store data, model and predi
 
 Run by DVC with params `weather.batch`; in production the same module runs from cron with
 `--start YYYY-MM-DD --days N` after the download stage has fetched the recent data.
+
+All or nothing: the database URL is checked (one connection) before any work; the model file and card are
+written to temporary files, the observations, model row and predictions are written in ONE transaction,
+and the files are renamed into place only after it commits. A failure (or a kill) before the commit leaves
+the database and the deployed files as they were.
 """
 
 from __future__ import annotations
@@ -13,17 +18,19 @@ import json
 import joblib
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 from pipelines.common.errors import DataError, ParamError
 from pipelines.common.io import atomic_path, read_json, write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.params import Params, load_params
+from pipelines.common.params import load_params
 from pipelines.common.paths import ROOT
 from pipelines.common.provenance import file_sha256, library_versions, utc_now
 from pipelines.common.stage import run_stage, stage_parser
 from pipelines.weather import database
 from pipelines.weather.data import Problem, load_problem, read_series
 from pipelines.weather.forecasting import STEP_HOURS, STEPS_PER_DAY, long_forecasts
+from pipelines.weather.intervals import add_intervals
 from pipelines.weather.paths import (
     BATCH_SUMMARY,
     CLEAN_HOURLY,
@@ -65,9 +72,12 @@ def batch_days(problem: Problem, start: str, days: int) -> pd.DatetimeIndex:
     return period
 
 
-def forecast_ml(problem: Problem, spec: dict, ml_params: Params, days: pd.DatetimeIndex):
-    """Fit the regressor on every complete day before the batch; return model, predictions, explanatory values."""
-    model, features, trained = fit_regressor(problem, spec["regressor"], spec["feature_set"], ml_params, days[0])
+def forecast_ml(problem: Problem, spec: dict, seed: int, days: pd.DatetimeIndex):
+    """Fit the regressor with its validation-tuned settings on every complete day before the batch;
+    return model, predictions, explanatory values."""
+    model, features, trained = fit_regressor(
+        problem, spec["regressor"], spec["feature_set"], spec["settings"], seed, days[0]
+    )
     rows = features.reindex(days)
     if rows.isna().any().any():
         raise DataError("features of the batch days are incomplete (missing history)")
@@ -81,7 +91,9 @@ def forecast_statistical(problem: Problem, spec: dict, days: pd.DatetimeIndex, w
     series = problem.series.asfreq(f"{STEP_HOURS}h")
     target = series[problem.target_name]
     endog = target[target.index < days[0]].iloc[-window_days * STEPS_PER_DAY :]
-    regressors = regressor_builder(series, spec["fourier_pairs"], spec["exogenous"], spec["exog_mode"])
+    regressors = regressor_builder(
+        series, spec["fourier_pairs"], spec["exogenous"], spec["exog_mode"], spec.get("daily_fourier_pairs", 0)
+    )
     stat_spec = StatSpec(spec["name"], tuple(spec["order"]), tuple(spec["seasonal_order"]), regressors, True, {})
     results = fit(stat_spec, endog)
     predicted = rolling_day_ahead_forecasts(results, stat_spec, target, days)
@@ -97,6 +109,14 @@ def forecast_statistical(problem: Problem, spec: dict, days: pd.DatetimeIndex, w
 
 
 def run_batch(start: str, days: int, database_url: str) -> dict:
+    engine = database.checked_engine(database_url, "weather.batch.database_url")  # before anything is written
+    try:
+        return _run_batch(start, days, engine)
+    finally:
+        engine.dispose()
+
+
+def _run_batch(start: str, days: int, engine) -> dict:
     weather = load_params("weather")
     metrics = read_json(METRICS)
     best = metrics["best_model"]
@@ -108,12 +128,14 @@ def run_batch(start: str, days: int, database_url: str) -> dict:
     period = batch_days(problem, start, days)
     log.info("batch %s → %s with %s (%s)", period[0].date(), period[-1].date(), best, spec["family"])
     if spec["family"] == "ml":
-        model, predicted, explanatory, trained = forecast_ml(problem, spec, weather.section("ml"), period)
-        settings = weather.section("ml").section(spec["regressor"]).as_dict() | {"feature_set": spec["feature_set"]}
+        seed = weather.section("ml").integer("seed")
+        model, predicted, explanatory, trained = forecast_ml(problem, spec, seed, period)
+        settings = spec["settings"] | {"feature_set": spec["feature_set"]}
     else:
         window = weather.section("stats").integer("fit_window_days", minimum=30)
         model, predicted, explanatory, trained = forecast_statistical(problem, spec, period, window)
-        settings = {key: spec[key] for key in ("order", "seasonal_order", "fourier_pairs", "exogenous", "exog_mode")}
+        keys = ("order", "seasonal_order", "fourier_pairs", "daily_fourier_pairs", "exogenous", "exog_mode")
+        settings = {key: spec.get(key) for key in keys}
 
     data_hash = file_sha256(SERIES_3H)
     version = (
@@ -126,43 +148,45 @@ def run_batch(start: str, days: int, database_url: str) -> dict:
         "family": spec["family"],
         "parameters": settings,
         "training_period": [str(trained[0]), str(trained[1])],
+        "validation_metrics": metrics["validation"][best],
         "test_metrics": metrics["test"][best],
+        "intervals": metrics["intervals"]["half_width"],
         "data": metrics["data"],
         "data_sha256": data_hash,
         "library_versions": library_versions(("xgboost", "statsmodels", "pmdarima", "joblib")),
         "created_at": utc_now(),
     }
-    with atomic_path(MODEL_FILE) as tmp:
-        joblib.dump(model, tmp)
-    write_json(MODEL_CARD, card)
-
-    forecasts = long_forecasts(best, predicted, problem.target)
+    forecasts = add_intervals(long_forecasts(best, predicted, problem.target, "batch"), card["intervals"])
     forecasts["explanatory"] = [explanatory[day.normalize()] for day in forecasts["target_time"]]
-    engine = database.make_engine(database_url)
-    try:
-        database.migrate(engine)
-        location = metrics["data"]["location"] or "unknown"
-        database.upsert_observations(engine, read_series(CLEAN_HOURLY), location, "1h")
-        database.upsert_observations(engine, problem.series, location, "3h")
-        model_id = database.register_model(
-            engine,
-            name=best,
-            version=version,
-            location=location,
-            training_start=trained[0],
-            training_end=trained[1],
-            parameters=settings,
-            metrics=card["test_metrics"],
-            artefact_path=str(MODEL_FILE.relative_to(ROOT)),
-            library_versions=card["library_versions"],
-            data_source=f"{metrics['data']['source']} ({metrics['data']['kind']})",
-        )
-        stored = database.store_predictions(
-            engine, model_id, forecasts.rename(columns={"predicted": "predicted_temperature"})
-        )
-    finally:
-        engine.dispose()
+    location = metrics["data"]["location"] or "unknown"
+    hourly = read_series(CLEAN_HOURLY)
+    database.migrate(engine)  # schema only, idempotent; the batch's rows follow in one transaction
+    # Exit order: the transaction commits first, then the card and the model file are renamed into place.
+    with atomic_path(MODEL_FILE) as model_tmp, atomic_path(MODEL_CARD) as card_tmp:
+        joblib.dump(model, model_tmp)
+        card_tmp.write_text(json.dumps(card, indent=2, default=str) + "\n", encoding="utf-8")
+        with database.transaction(engine, "weather batch") as connection:
+            database.upsert_observations(connection, hourly, location, "1h")
+            database.upsert_observations(connection, problem.series, location, "3h")
+            model_id = database.register_model(
+                connection,
+                name=best,
+                version=version,
+                location=location,
+                training_start=trained[0],
+                training_end=trained[1],
+                parameters=settings,
+                metrics=card["test_metrics"],
+                artefact_path=str(MODEL_FILE.relative_to(ROOT)),
+                library_versions=card["library_versions"],
+                data_source=f"{metrics['data']['source']} ({metrics['data']['kind']})",
+            )
+            stored = database.store_predictions(
+                connection, model_id, forecasts.rename(columns={"predicted": "predicted_temperature"})
+            )
     errors = forecasts["predicted"] - forecasts["observed"]
+    observed = forecasts.dropna(subset=["observed"])
+    inside_80 = (observed["observed"] >= observed["lower_80"]) & (observed["observed"] <= observed["upper_80"])
     summary = {
         "model": best,
         "version": version,
@@ -172,6 +196,7 @@ def run_batch(start: str, days: int, database_url: str) -> dict:
         "observed_available": int(forecasts["observed"].notna().sum()),
         "mae": round(float(errors.abs().mean()), 4) if errors.notna().any() else None,
         "rmse": round(float(np.sqrt((errors**2).mean())), 4) if errors.notna().any() else None,
+        "coverage_80": round(float(inside_80.mean()), 4) if len(observed) else None,
         "data": read_json(CLEAN_SUMMARY)["source"].get("kind"),
     }
     write_json(BATCH_SUMMARY, summary)
@@ -183,7 +208,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = stage_parser("weather.batch", __doc__)
     parser.add_argument("--start", default=params.get("start", type_=str), help="first day to forecast (YYYY-MM-DD)")
     parser.add_argument("--days", type=int, default=params.integer("days", minimum=1), help="number of days")
-    parser.add_argument("--database-url", default=database.database_url(params.get("database_url", type_=str)))
+    try:
+        default_url = database.database_url(params.get("database_url", type_=str))
+    except sa.exc.ArgumentError as error:
+        raise ParamError("weather.batch.database_url", f"not a database URL: {error}") from error
+    parser.add_argument("--database-url", default=default_url)
     args = parser.parse_args(argv)
     if args.days < 1:
         parser.error(f"--days must be >= 1, got {args.days}")

@@ -11,7 +11,7 @@ from pipelines.common.io import write_csv, write_json
 from pipelines.common.logs import get_logger
 from pipelines.common.params import Params, load_params
 from pipelines.common.paths import pipeline_dirs, resolve, shown
-from pipelines.common.provenance import file_sha256, utc_now
+from pipelines.common.provenance import file_sha256
 from pipelines.common.stage import run_stage
 from pipelines.weather.data import TIME_FORMAT
 from pipelines.weather.paths import RAW_HOURLY, RAW_SOURCE
@@ -28,6 +28,7 @@ log = get_logger("weather.download")
 
 LICENCE = "CC BY 4.0 — Weather data by Open-Meteo.com"
 DESCRIPTION = "Open-Meteo Historical Weather (ERA5 reanalysis)"
+SUPPORTED_TARGET = "temperature_2m"
 
 # A plain CSV does not say which grid cell it holds; the shipped samples are recognised by
 # content hash (origins documented in the data README).
@@ -56,6 +57,11 @@ def download(params: Params, *, url: str = ARCHIVE_URL) -> tuple[pd.DataFrame, d
     longitude = location.number("longitude", minimum=-180, maximum=180)
     source = settings.choice("source", ("csv", "open-meteo"))
     target = settings.get("target", type_=str)
+    if target != SUPPORTED_TARGET:
+        raise ParamError(
+            settings.name("target"),
+            f"{target!r} is not supported: the database, the API and the reports forecast {SUPPORTED_TARGET!r}",
+        )
     exogenous = settings.string_list("exogenous", [])
     start, end = settings.get("start"), settings.get("end")
 
@@ -102,7 +108,6 @@ def download(params: Params, *, url: str = ARCHIVE_URL) -> tuple[pd.DataFrame, d
         "end": frame.index[-1].strftime(TIME_FORMAT),
         "trimmed_trailing_rows": trimmed,
         "variables": list(frame.columns),
-        "retrieved_at": utc_now(),
         "licence": LICENCE,
     }
 

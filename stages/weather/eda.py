@@ -186,22 +186,38 @@ def component_strength(component: pd.Series, resid: pd.Series) -> float:
     return float(max(0.0, 1 - np.var(resid) / total)) if total > 0 else 0.0
 
 
-def find_anomalies(observed: pd.Series, decomposition: DecomposeResult, threshold: float) -> pd.DataFrame:
-    """Days whose STL residual lies more than `threshold` standard deviations from the residual mean.
+CLIMATOLOGY_WINDOW_DAYS = 7
 
-    Columns: observed, expected (trend + seasonal), residual, z; sorted by |z|, largest first.
+
+def day_climatology(daily: pd.Series, window_days: int = CLIMATOLOGY_WINDOW_DAYS) -> pd.Series:
+    """The expected daily mean of each day: the mean over ALL years of the days within ± `window_days` of the
+    same day of year (the seasonal cycle), plus the long-term linear trend fitted to what is left.
+
+    A reference that is right for the day: unlike an STL trend, it is not pulled down by the cold spell (or up
+    by the heat wave) that surrounds the anomaly being measured.
     """
-    resid = decomposition.resid
+    doy = np.minimum(daily.index.dayofyear.to_numpy(), 365)  # 31 December of a leap year joins the 365th day
+    sums = np.bincount(doy - 1, weights=daily.to_numpy(), minlength=365)
+    counts = np.bincount(doy - 1, minlength=365).astype(float)
+    offsets = range(-window_days, window_days + 1)
+    window_sum = sum(np.roll(sums, shift) for shift in offsets)
+    window_count = sum(np.roll(counts, shift) for shift in offsets)
+    seasonal = pd.Series(window_sum[doy - 1] / window_count[doy - 1], index=daily.index)
+    years = (daily.index - daily.index[0]).days.to_numpy() / 365.25
+    slope, intercept = np.polyfit(years, daily.to_numpy() - seasonal.to_numpy(), 1)
+    return seasonal + intercept + slope * years
+
+
+def find_anomalies(observed: pd.Series, expected: pd.Series, threshold: float) -> pd.DataFrame:
+    """Days whose departure from `expected` (the day's climatology) lies more than `threshold` standard deviations
+    from the mean departure.
+
+    Columns: observed, expected, residual, z; sorted by |z|, largest first.
+    """
+    resid = observed - expected
     sigma = resid.std()
     z = (resid - resid.mean()) / sigma if sigma > 0 else resid * 0
-    table = pd.DataFrame(
-        {
-            "observed": observed,
-            "expected": decomposition.trend + decomposition.seasonal,
-            "residual": resid,
-            "z": z,
-        }
-    )
+    table = pd.DataFrame({"observed": observed, "expected": expected, "residual": resid, "z": z})
     flagged = table[table["z"].abs() > threshold]
     return flagged.reindex(flagged["z"].abs().sort_values(ascending=False).index)
 
@@ -462,12 +478,18 @@ def plot_autocorrelation(series: pd.Series, lags: int, ctx: Context) -> Path:
 
 
 def plot_anomalies(
-    daily: pd.Series, result: DecomposeResult, anomalies: pd.DataFrame, threshold: float, ctx: Context
+    daily: pd.Series, expected: pd.Series, anomalies: pd.DataFrame, threshold: float, ctx: Context
 ) -> Path:
-    expected = result.trend + result.seasonal
     fig, ax = plt.subplots(figsize=(12, 5))
     ax.plot(daily.index, daily, lw=0.5, color="0.35", label="daily mean")
-    ax.plot(expected.index, expected, lw=0.9, color="tab:cyan", alpha=0.8, label="expected (STL trend + seasonal)")
+    ax.plot(
+        expected.index,
+        expected,
+        lw=0.9,
+        color="tab:cyan",
+        alpha=0.8,
+        label=f"expected (climatology of the day ± {CLIMATOLOGY_WINDOW_DAYS} d, all years, + trend)",
+    )
     warm, cold = anomalies[anomalies["z"] > 0], anomalies[anomalies["z"] < 0]
     ax.scatter(
         warm.index,
@@ -640,7 +662,8 @@ def run_eda(
     )
     stl = stl_decompose(daily, settings)
     recent = stl_recent(series, settings)
-    anomalies = find_anomalies(daily, stl, settings.anomaly_z)
+    expected = day_climatology(daily)
+    anomalies = find_anomalies(daily, expected, settings.anomaly_z)
     resid_stats = residual_summary(stl.resid)
     acfs = autocorrelations(series, settings.acf_lags)
     correlations = exogenous_correlations(frame, target)
@@ -689,7 +712,7 @@ def run_eda(
             f"Autocorrelation up to {settings.acf_lags} steps of the series and of its first difference.",
         ),
         "anomalies": Figure(
-            plot_anomalies(daily, stl, anomalies, settings.anomaly_z, ctx),
+            plot_anomalies(daily, expected, anomalies, settings.anomaly_z, ctx),
             "Days whose STL residual exceeds the z-score threshold.",
         ),
     }
@@ -927,19 +950,23 @@ def _sections(
     ]
 
     an = metrics["anomalies"]
+    departure = daily - day_climatology(daily)
     if len(anomalies):
         top = anomalies.iloc[0]
         seasons = pd.Series(season_of(anomalies.index)).value_counts()
-        resid_sd = stl.resid.groupby(season_of(stl.resid.index)).std()
+        resid_sd = departure.groupby(season_of(departure.index)).std()
         anomaly_text = [
-            f"{an['count']} days ({100 * an['count'] / len(daily):.1f}% of {len(daily):,}) have an STL residual beyond "
-            f"± {settings.anomaly_z:g} standard deviations ({settings.anomaly_z * resid_stats['std']:.1f} {UNIT}): "
+            f"Anomalies are measured against the climatology of the day: the mean daily temperature of the days "
+            f"within ± {CLIMATOLOGY_WINDOW_DAYS} days of the same date over all years (the seasonal cycle), plus "
+            "the long-term linear trend.",
+            f"{an['count']} days ({100 * an['count'] / len(daily):.1f}% of {len(daily):,}) depart from it by more "
+            f"than ± {settings.anomaly_z:g} standard deviations ({settings.anomaly_z * departure.std():.1f} {UNIT}): "
             f"{an['warm']} warmer and {an['cold']} colder than expected.",
             f"The largest is {_fmt_date(anomalies.index[0])}: a daily mean of {top['observed']:.1f} {UNIT} against "
-            f"{top['expected']:.1f} {UNIT} expected from trend and season (z = {top['z']:+.2f}).",
+            f"{top['expected']:.1f} {UNIT} expected for that day (z = {top['z']:+.2f}).",
             f"Most fall in {ctx.season_name(seasons.index[0])}, {seasons.iloc[0]} of {an['count']}; the residual "
             f"standard deviation is {resid_sd.get(seasons.index[0], np.nan):.2f} {UNIT} in that season against "
-            f"{resid_stats['std']:.2f} {UNIT} over the year"
+            f"{departure.std():.2f} {UNIT} over the year"
             + (
                 ", the largest of the four seasons."
                 if resid_sd.idxmax() == seasons.index[0]
@@ -953,8 +980,8 @@ def _sections(
         anomaly_tables = [(f"The {len(top_table)} largest anomalies (by |z|)", top_table.round(2))]
     else:
         anomaly_text = [
-            f"No day has an STL residual beyond ± {settings.anomaly_z:g} standard deviations "
-            f"({settings.anomaly_z * resid_stats['std']:.1f} {UNIT}): the series holds no marked anomaly at that "
+            f"No day departs from its climatology by more than ± {settings.anomaly_z:g} standard deviations "
+            f"({settings.anomaly_z * departure.std():.1f} {UNIT}): the series holds no marked anomaly at that "
             "threshold."
         ]
         anomaly_tables = []

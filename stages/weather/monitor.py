@@ -38,12 +38,37 @@ def monitoring_summary(frame: pd.DataFrame) -> dict:
         "rmse": round(float(np.sqrt((errors**2).mean())), 4) if len(errors) else None,
         "worst_day": str(daily.idxmax().date()) if len(daily) else None,
         "worst_day_mae": round(float(daily.max()), 4) if len(daily) else None,
-    }
+    } | interval_coverage(observed)
+
+
+def interval_coverage(observed: pd.DataFrame) -> dict:
+    """Share of the observations inside the stored 80 % and 95 % intervals (None when none are stored)."""
+    result = {}
+    for level in ("80", "95"):
+        lower, upper = observed.get(f"lower_{level}"), observed.get(f"upper_{level}")
+        if lower is None or upper is None or lower.isna().all() or not len(observed):
+            result[f"coverage_{level}"] = None
+            continue
+        inside = (observed["observed_temperature"] >= lower) & (observed["observed_temperature"] <= upper)
+        result[f"coverage_{level}"] = round(float(inside.mean()), 4)
+    return result
 
 
 def plot_monitoring(frame: pd.DataFrame, summary: dict, title_suffix: str) -> None:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1.3]})
     top.plot(frame.index, frame["observed_temperature"], color="black", lw=1.5, label="observed (3-hour mean)")
+    for level, alpha in (("95", 0.15), ("80", 0.3)):
+        lower, upper = frame.get(f"lower_{level}"), frame.get(f"upper_{level}")
+        if lower is not None and upper is not None and lower.notna().any():
+            top.fill_between(
+                frame.index,
+                lower.astype(float),
+                upper.astype(float),
+                color="tab:orange",
+                alpha=alpha,
+                lw=0,
+                label=f"{level} % interval",
+            )
     top.plot(frame.index, frame["predicted_temperature"], marker=".", color="tab:orange", label="predicted day-ahead")
     top.set(title=f"Monitoring: stored predictions vs observations — {title_suffix}", ylabel="temperature (°C)")
     top.legend(loc="upper left")

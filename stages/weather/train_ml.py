@@ -1,4 +1,9 @@
-"""Stage: train the ML regressors on every feature set and forecast the test year day-ahead."""
+"""Stage: tune each ML regressor × feature set on the validation period, then forecast the test year.
+
+Per model: every candidate of `weather.ml.tuning.<regressor>` is fitted on the training days and scored on the
+validation days; the winner's validation forecasts are kept (model choice reads them), then it is refitted on
+every day before the test year and forecasts it day-ahead (the report reads those).
+"""
 
 from __future__ import annotations
 
@@ -6,51 +11,90 @@ import time
 
 import pandas as pd
 
+from pipelines.common.errors import ParamError
 from pipelines.common.io import write_json
 from pipelines.common.logs import get_logger
 from pipelines.common.params import Params, load_params
 from pipelines.common.progress import progress
 from pipelines.common.stage import run_stage
 from pipelines.weather.data import Problem, load_problem, write_forecasts
-from pipelines.weather.features import NEEDS_EXOGENOUS, is_deployable
+from pipelines.weather.features import FEATURE_SETS, NEEDS_EXOGENOUS, is_deployable
 from pipelines.weather.forecasting import long_forecasts
 from pipelines.weather.paths import ML_FORECASTS, ML_SUMMARY
-from pipelines.weather.regressors import fit_regressor
+from pipelines.weather.regressors import check_settings, fit_regressor, predict_days, tune_on_validation
 
 log = get_logger("weather.train_ml")
 
 
-def fit_and_forecast(
-    problem: Problem, regressor_name: str, feature_set: str, ml_params: Params
+def tuning_grids(ml_params: Params, regressors: list[str]) -> dict[str, dict]:
+    """`weather.ml.tuning.<regressor>`: lists of values to try; checked before anything is fitted."""
+    tuning = ml_params.get("tuning", {}, type_=dict)
+    grids = {}
+    for name in regressors:
+        base = ml_params.section(name).as_dict()
+        check_settings(name, base, f"weather.ml.{name}")
+        grid = tuning.get(name) or {}
+        if not isinstance(grid, dict) or not all(isinstance(v, list) and v for v in grid.values()):
+            raise ParamError(f"weather.ml.tuning.{name}", f"expected a mapping of non-empty lists, got {grid!r}")
+        for key, values in grid.items():
+            for value in values:
+                check_settings(name, {key: value}, f"weather.ml.tuning.{name}")
+        grids[name] = grid
+    return grids
+
+
+def tune_and_forecast(
+    problem: Problem, regressor_name: str, feature_set: str, base: dict, grid: dict, seed: int
 ) -> tuple[pd.DataFrame, dict]:
-    """Fit on the training days, predict each test day from what was known the evening before."""
+    """Validation forecasts of the tuned settings, then test forecasts of the same settings refitted."""
     started = time.perf_counter()
-    model, features, trained_days = fit_regressor(
-        problem, regressor_name, feature_set, ml_params, problem.split.test_start
+    settings, validation, tried, features = tune_on_validation(problem, regressor_name, feature_set, base, grid, seed)
+    model, _, trained_days = fit_regressor(
+        problem, regressor_name, feature_set, settings, seed, problem.split.test_start, features
     )
-    fit_seconds = time.perf_counter() - started
-    test_features = features.reindex(problem.split.test_days)
-    predicted = pd.DataFrame(model.predict(test_features.to_numpy()), index=problem.split.test_days)
+    test = predict_days(model, features, problem.split.test_days)
     name = f"{regressor_name}_{feature_set}"
     summary = {
         "family": "ml",
         "regressor": regressor_name,
         "feature_set": feature_set,
         "deployable": is_deployable(feature_set),
+        "settings": settings,
+        "tuning": tried,
         "n_features": features.shape[1],
         "train_days": len(trained_days),
-        "fit_seconds": round(fit_seconds, 2),
     }
-    return long_forecasts(name, predicted, problem.target), summary
+    log.info(
+        "%s: %d features, %d candidate(s), chosen %s (%.1f s)",
+        name,
+        features.shape[1],
+        len(tried),
+        settings,
+        time.perf_counter() - started,
+    )
+    frames = [
+        long_forecasts(name, validation, problem.target, "validation"),
+        long_forecasts(name, test, problem.target, "test"),
+    ]
+    return pd.concat(frames, ignore_index=True), summary
 
 
 def main() -> None:
     weather = load_params("weather")
     ml_params = weather.section("ml")
-    problem = load_problem(weather)
-    runs = [(r, f) for r in ml_params.string_list("models") for f in ml_params.string_list("feature_sets")]
+    seed = ml_params.integer("seed")
+    feature_sets = ml_params.string_list("feature_sets")
+    for feature_set in feature_sets:
+        if feature_set not in FEATURE_SETS:
+            raise ParamError(
+                "weather.ml.feature_sets", f"unknown feature set {feature_set!r}; known: {', '.join(FEATURE_SETS)}"
+            )
+    regressors = ml_params.string_list("models")
+    runs = [(r, f) for r in regressors for f in feature_sets]
     if ml_params.get("observed_exog_upper_bound", True):
         runs.append(("xgboost", "lags_rolling_exog_observed"))
+    grids = tuning_grids(ml_params, sorted({r for r, _ in runs}))
+    problem = load_problem(weather)
     forecasts, summaries, skipped = [], {}, {}
     for regressor_name, feature_set in progress(runs, "ML models"):
         name = f"{regressor_name}_{feature_set}"
@@ -58,8 +102,10 @@ def main() -> None:
             skipped[name] = "the data has no exogenous variables"
             log.warning("skipping %s: %s", name, skipped[name])
             continue
-        frame, summary = fit_and_forecast(problem, regressor_name, feature_set, ml_params)
-        log.info("%s: %d features, fitted in %.1f s", name, summary["n_features"], summary["fit_seconds"])
+        # The upper bound is not tuned: it only shows what a perfect forecast of the exogenous variables buys.
+        grid = grids[regressor_name] if is_deployable(feature_set) else {}
+        base = ml_params.section(regressor_name).as_dict()
+        frame, summary = tune_and_forecast(problem, regressor_name, feature_set, base, grid, seed)
         forecasts.append(frame)
         summaries[name] = summary
     write_forecasts(ML_FORECASTS, pd.concat(forecasts, ignore_index=True))

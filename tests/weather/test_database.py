@@ -236,3 +236,35 @@ def test_sqlite_file_folder_is_created_and_foreign_keys_are_enforced(tmp_path: P
     with pytest.raises(sa.exc.IntegrityError, match="FOREIGN KEY"), engine.begin() as connection:
         connection.execute(sa.insert(Prediction.__table__).values(values))
     engine.dispose()
+
+
+def test_a_batch_transaction_commits_observations_model_and_predictions_together_or_not_at_all(
+    engine: sa.Engine,
+) -> None:
+    with pytest.raises(RuntimeError, match="killed"), database.transaction(engine) as connection:
+        database.upsert_observations(connection, observations(), "IJmuiden", "3h")
+        model_id = register(connection)
+        raise RuntimeError("killed before the predictions were stored")
+    assert rows(engine, Observation) == [] and rows(engine, Model) == []
+
+    bounds = predictions().assign(
+        lower_80=lambda f: f["predicted_temperature"] - 1,
+        upper_80=lambda f: f["predicted_temperature"] + 1,
+        lower_95=lambda f: f["predicted_temperature"] - 2,
+        upper_95=lambda f: f["predicted_temperature"] + 2,
+    )
+    with database.transaction(engine) as connection:
+        database.upsert_observations(connection, observations(), "IJmuiden", "3h")
+        model_id = register(connection)
+        database.store_predictions(connection, model_id, bounds)
+    [first, *_] = database.predictions_for_date(engine, dt.date(2025, 3, 19))
+    assert (first["lower_95"], first["lower_80"], first["upper_80"], first["upper_95"]) == (3.0, 4.0, 6.0, 7.0)
+    assert len(rows(engine, Prediction)) == 16 and len(rows(engine, Observation)) == 8
+
+
+def test_a_bad_database_url_is_a_param_error_naming_the_parameter() -> None:
+    from pipelines.common.errors import ParamError
+
+    for url in ("sqlit:///x.sqlite", "nonsense"):
+        with pytest.raises(ParamError, match="weather.batch.database_url"):
+            database.checked_engine(url, "weather.batch.database_url").dispose()

@@ -89,13 +89,27 @@ def test_daily_amplitude_by_season(frame):
 
 def test_injected_anomaly_is_the_largest(frame, settings):
     daily, _ = eda.daily_means(frame["temperature_2m"])
-    decomposition = eda.stl_decompose(daily, settings)
-    anomalies = eda.find_anomalies(daily, decomposition, settings.anomaly_z)
+    anomalies = eda.find_anomalies(daily, eda.day_climatology(daily), settings.anomaly_z)
     assert anomalies.index[0] == ANOMALY_DAY
     top = anomalies.iloc[0]
     assert top["z"] > 10
     assert top["observed"] - top["expected"] == pytest.approx(ANOMALY_DELTA, abs=1.0)
     assert len(anomalies) <= 10  # noise alone flags only a handful of days at 3 σ
+
+
+def test_the_expected_value_of_a_day_inside_a_cold_spell_is_its_climatology_not_the_spell(frame):
+    """Issue 14.8: a 3-week cold spell must not drag the reference of the days inside it down with it."""
+    daily, _ = eda.daily_means(frame["temperature_2m"])
+    normal = eda.day_climatology(daily)
+    spell = daily.index[(daily.index >= "2022-11-20") & (daily.index < "2022-12-11")]
+    cold = daily.copy()
+    cold[spell] -= 8.0
+    expected = eda.day_climatology(cold)
+    day = pd.Timestamp("2022-12-02")
+    # The spell is one year of the three in the day's window mean: the reference moves by a third of it at most.
+    assert abs(expected[day] - normal[day]) <= 8.0 / 3 + 0.3
+    top = eda.find_anomalies(cold, expected, 2.0)
+    assert day in top.index and top.loc[day, "z"] < -2
 
 
 def test_autocorrelation_shows_the_daily_cycle(frame):

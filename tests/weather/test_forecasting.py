@@ -32,18 +32,21 @@ def test_day_matrix_has_one_row_per_complete_day():
     assert pd.Timestamp("2023-01-03") not in matrix.index and len(matrix) == 4
 
 
-def test_split_keeps_the_last_days_for_test_and_refuses_too_little_data():
-    days = day_matrix(synthetic_series(100)).index
-    split = split_days(days, 30)
-    assert len(split.test_days) == 30 and split.train_days[-1] < split.test_start
-    with pytest.raises(DataError, match="test_days"):
-        split_days(days, 90)
+def test_split_keeps_the_last_days_for_test_the_ones_before_for_validation_and_refuses_too_little_data():
+    days = day_matrix(synthetic_series(150)).index
+    split = split_days(days, 30, 20)
+    assert len(split.test_days) == 30 and len(split.validation_days) == 20
+    assert split.train_days[-1] < split.validation_start and split.validation_days[-1] < split.test_start
+    assert split.known_before("validation").equals(split.train_days)
+    assert split.known_before("test").equals(split.train_days.append(split.validation_days))
+    with pytest.raises(DataError, match="validation_days"):
+        split_days(days, 30, 90)
 
 
 def test_persistence_repeats_yesterday_and_long_format_is_consistent():
     matrix = day_matrix(synthetic_series(10))
     days = matrix.index[-3:]
-    forecast = long_forecasts("persistence_24h", persistence_24h(matrix, days), matrix)
+    forecast = long_forecasts("persistence_24h", persistence_24h(matrix, days), matrix, "test")
     first = forecast.iloc[0]
     assert first["predicted"] == matrix.loc[days[0] - pd.Timedelta(days=1), 0]
     assert first["observed"] == matrix.loc[days[0], 0]
@@ -53,8 +56,8 @@ def test_persistence_repeats_yesterday_and_long_format_is_consistent():
 
 def test_climatology_averages_the_same_step_around_the_day_of_year():
     matrix = day_matrix(synthetic_series(80))
-    split = split_days(matrix.index, 10)
-    forecast = climatology(matrix, split.train_days, split.test_days[:1], window_days=3)
+    split = split_days(matrix.index, 10, 5)
+    forecast = climatology(matrix, split.known_before("test"), split.test_days[:1], window_days=3)
     day = split.test_days[0]
     window = matrix.loc[day - pd.Timedelta(days=3) : day - pd.Timedelta(days=1), 2]
     assert forecast.iloc[0, 2] == pytest.approx(window.mean())
@@ -104,9 +107,9 @@ def test_best_model_is_never_an_upper_bound():
         }
     )
     catalogue = {
-        "cheat": {"deployable": False},
-        "good": {"deployable": True},
-        "persistence_24h": {"deployable": True},
+        "cheat": {"deployable": False, "family": "ml"},
+        "good": {"deployable": True, "family": "ml"},
+        "persistence_24h": {"deployable": True, "family": "baseline"},
     }
     scores = score(forecasts)
     assert scores.index[0] == "cheat"
@@ -116,7 +119,6 @@ def test_best_model_is_never_an_upper_bound():
 @pytest.mark.parametrize("regressor", ["ridge", "xgboost"])
 def test_a_warmer_yesterday_gives_a_warmer_forecast(regressor):
     """Behaviour: the same day after a 5 °C warmer day-before is forecast warmer, at every step."""
-    from pipelines.common.params import Params
     from pipelines.weather.regressors import make_regressor
 
     rng = np.random.default_rng(1)
@@ -125,10 +127,8 @@ def test_a_warmer_yesterday_gives_a_warmer_forecast(regressor):
     series = pd.Series(np.repeat(daily, 8) + 3 * np.sin(2 * np.pi * (index.hour - 9) / 24), index=index)
     target = day_matrix(series)
     features = build_features(target, {}, "lags").dropna()
-    params = Params(
-        {regressor: {"ridge": {"alpha": 1.0}, "xgboost": {"n_estimators": 50, "max_depth": 3}}[regressor]}, "weather.ml"
-    )
-    model = make_regressor(regressor, params, seed=0)
+    settings = {"ridge": {"alpha": 1.0}, "xgboost": {"n_estimators": 50, "max_depth": 3}}[regressor]
+    model = make_regressor(regressor, settings, seed=0)
     model.fit(features.to_numpy(), target.loc[features.index].to_numpy())
     row = features.iloc[[-1]].copy()
     warmer = row.copy()
