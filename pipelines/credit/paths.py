@@ -24,6 +24,7 @@ TEST_PREDICTIONS = DIRS["processed"] / "test_predictions.csv.gz"
 MODEL = DIRS["models"] / "model.joblib"
 MODEL_CARD = DIRS["models"] / "model_card.json"
 BACKGROUND = DIRS["models"] / "shap_background.csv.gz"
+MISSING_GRID = DIRS["models"] / "missing_value_grid.json"  # pipelines/credit/withholding.py
 # credit_explain
 EXPLANATIONS_REPORT = DIRS["reports"] / "explanations.html"
 EXPLANATIONS_FIGURES = DIRS["reports"] / "explanations"

@@ -42,6 +42,7 @@ log = get_logger("credit.scoring")
 MODEL_FILE = "model.joblib"
 CARD_FILE = "model_card.json"
 BACKGROUND_FILE = "shap_background.csv.gz"
+GRID_FILE = "missing_value_grid.json"  # pipelines/credit/withholding.py
 CHECKED_LIBRARIES = ("scikit-learn", "xgboost", "numpy", "pandas", "shap")
 MAX_CLIENT_ID = 2**63 - 1  # SK_ID_CURR is a 64-bit integer
 # XGBoost reads float32: a value beyond its range would be infinite, and cannot be scored.
@@ -147,13 +148,34 @@ class Contribution(BaseModel):
 
 class CreditScore(BaseModel):
     client_id: int | None = Field(description="SK_ID_CURR as sent, or null")
-    probability: float = Field(ge=0, le=1, description="Predicted probability of default (model score)")
-    decision: Literal["grant", "refuse"] = Field(description="refuse when probability ≥ threshold")
-    threshold: float = Field(description="Registered threshold, minimising 10·FN + 1·FP on training data")
+    probability: float = Field(
+        ge=0,
+        le=1,
+        description="Calibrated probability of default: among clients given p, a share p is expected to default "
+        "(calibrated on out-of-fold training predictions; the model card's `calibration` gives the test ECE and Brier)",
+    )
+    decision: Literal["grant", "refuse", "review"] = Field(
+        description="refuse when probability ≥ threshold; grant when it is below and no value of the missing fields "
+        "could raise it to the threshold; review (an officer decides) when one could: see missing_fields_that_matter"
+    )
+    threshold: float = Field(
+        description="Registered threshold on the calibrated probability, minimising the business cost "
+        "fn·FN + fp·FP of out-of-fold training predictions (weights: the model card's decision.cost_weights)"
+    )
     model: str
     model_version: str
     contribution_units: str = Field(description="Units of the SHAP contributions (log-odds or probability)")
     top_contributions: list[Contribution]
+    worst_case_probability: float = Field(
+        ge=0,
+        le=1,
+        description="The highest probability a value seen in training of the missing fields gives (= probability "
+        "when nothing that matters is missing)",
+    )
+    missing_fields_that_matter: list[str] = Field(
+        description="Missing fields one of whose plausible values would turn this grant into a refusal: send them to "
+        "settle a `review` (empty for grant and refuse)"
+    )
     missing_fields_unseen_in_training: list[str] = Field(
         description="Fields left out of this request that every training application had: the model never learnt "
         "what their absence means, so the score is less reliable; send them when they are known"
@@ -237,13 +259,17 @@ class CreditScorer:
         from pipelines.credit.features import ENGINEERED
 
         model_dir = Path(model_dir)
-        missing = [name for name in (MODEL_FILE, CARD_FILE, BACKGROUND_FILE) if not (model_dir / name).is_file()]
+        from pipelines.credit.withholding import WithholdingGuard
+
+        files = (MODEL_FILE, CARD_FILE, BACKGROUND_FILE, GRID_FILE)
+        missing = [name for name in files if not (model_dir / name).is_file()]
         if missing:
             raise DataError(f"registered credit model incomplete in {model_dir}: missing {', '.join(missing)}")
         try:
             self.model_card: dict[str, Any] = read_json(model_dir / CARD_FILE)
             self.pipeline = joblib.load(model_dir / MODEL_FILE)
             background = read_frame(model_dir / BACKGROUND_FILE)
+            grid = read_json(model_dir / GRID_FILE)
         except FileNotFoundError as error:  # removed between the check and the read
             raise DataError(f"registered credit model incomplete in {model_dir}: {error}") from error
         self.engineered_from = {name: reads for name, (_, reads, _) in ENGINEERED.items()}
@@ -251,6 +277,9 @@ class CreditScorer:
         self.version = str(self.model_card["version"])
         self.always_present = list(self.model_card["features"].get("always_present_in_training", []))
         self.top_k = top_k
+        excluded = set(self.model_card["features"].get("excluded", []))
+        optional = [column.name for column in FEATURES if not column.required and column.name not in excluded]
+        self.guard = WithholdingGuard(grid, optional)
         self.explainer = PipelineExplainer(self.pipeline, background)
         self._lock = threading.Lock()  # the SHAP explainer keeps state between calls
         self.version_mismatches = {
@@ -273,25 +302,30 @@ class CreditScorer:
         if problems:
             raise CreditInputError([{"field": name, "message": message} for name, message in problems.items()])
 
+    def probabilities(self, frame: pd.DataFrame) -> np.ndarray:
+        """The served (calibrated) probability of default of each application row."""
+        return self.pipeline.predict_proba(frame)[:, 1]
+
     def score(self, fields: dict[str, Any] | BaseModel) -> dict[str, Any]:
         application = parse_application(fields)
         frame = application_frame(application)
         encoded = self.pipeline[:-1].transform(frame)  # what pipeline.predict_proba does, checked in between
         self._check_scorable(np.asarray(encoded, dtype=float))
-        probability = float(self.pipeline[-1].predict_proba(encoded)[0, 1])
+        verdict = self.guard.verdicts(self.probabilities, frame, self.threshold)[0]
         with self._lock:
             contributions = self.explainer.top_contributions(frame, frame.iloc[0], self.top_k)
-        decision = "refuse" if probability >= self.threshold else "grant"
-        log.debug("scored client %s: %.4f → %s", frame[ID].iloc[0], probability, decision)
+        log.debug("scored client %s: %.4f → %s", frame[ID].iloc[0], verdict.probability, verdict.decision)
         return {
             "client_id": application.model_dump().get(ID),
-            "probability": round(probability, 6),
-            "decision": decision,
+            "probability": round(verdict.probability, 6),
+            "decision": verdict.decision,
             "threshold": self.threshold,
             "model": self.model_card["model"],
             "model_version": self.version,
             "contribution_units": self.explainer.output_units,
             "top_contributions": contributions,
+            "worst_case_probability": round(verdict.worst_probability, 6),
+            "missing_fields_that_matter": verdict.fields_that_matter,
             "missing_fields_unseen_in_training": [
                 name for name in self.always_present if getattr(application, name, None) is None
             ],

@@ -18,6 +18,7 @@ from pipelines.common.io import read_json, write_csv, write_json
 from pipelines.common.logs import get_logger
 from pipelines.common.params import load_params
 from pipelines.common.stage import run_stage
+from pipelines.credit.calibration import calibration_scores, reliability_table
 from pipelines.credit.cost import (
     CostWeights,
     auc,
@@ -64,8 +65,13 @@ def score_models(
     n_boot: int,
     seed: int,
     leakage_auc: float,
+    test_scores: dict[str, np.ndarray] | None = None,
+    bins: int = 10,
 ) -> dict[str, dict[str, float]]:
-    """The `test` block of the metrics contract: numbers only, one entry per model."""
+    """The `test` block of the metrics contract: numbers only, one entry per model.
+
+    `test_proba` are the served (calibrated) probabilities; `test_scores` the same models' scores before
+    calibration, for the before/after calibration figures (`ece_uncalibrated`, `brier_uncalibrated`)."""
     dummy_cost = None
     scores = {}
     for name, info in models.items():
@@ -90,7 +96,11 @@ def score_models(
             "true_negatives": int(tn),
             "overfit_gap_train_cv": info["auc_train"] - info["auc_cv"],
             "leakage_flag": int(test_auc > leakage_auc),
+            **calibration_scores(y_test, proba, bins),
         }
+        if test_scores is not None and name in test_scores:
+            before = calibration_scores(y_test, test_scores[name], bins)
+            entry |= {"ece_uncalibrated": before["ece"], "brier_uncalibrated": before["brier"]}
         if name == "dummy":
             dummy_cost = entry["business_cost"]
         scores[name] = entry
@@ -316,6 +326,41 @@ def plot_confusion(scores: dict, best: str, source: str) -> Figure:
     return Figure(save(fig, FIGURES / "confusion_matrix.png", source), "Decisions against outcomes on the test split.")
 
 
+def plot_reliability(
+    y: np.ndarray, proba: np.ndarray, uncalibrated: np.ndarray, best: str, bins: int, source: str
+) -> Figure:
+    """Observed default rate against mean predicted probability, per equal-count group of test clients."""
+    fig, ax = plt.subplots(figsize=(6.5, 6))
+    for values, label, shade, marker in (
+        (uncalibrated, "score before calibration", "0.6", "s"),
+        (proba, "served probability (calibrated on out-of-fold scores)", "tab:orange", "o"),
+    ):
+        table = pd.DataFrame(reliability_table(y, values, bins))
+        scores = calibration_scores(y, values, bins)
+        ax.plot(
+            table["mean_probability"],
+            table["observed_rate"],
+            marker=marker,
+            color=shade,
+            label=f"{label}: ECE {scores['ece']:.3f}, Brier {scores['brier']:.4f}",
+        )
+    top = float(max(np.max(proba), np.max(uncalibrated), np.mean(y) * 3))
+    ax.plot([0, top], [0, top], color="black", lw=0.8, ls=":", label="perfect calibration")
+    rate = float(np.mean(y))
+    ax.axhline(rate, color="tab:red", lw=0.8, ls="--", label=f"base rate {rate:.3f} (Brier {rate * (1 - rate):.4f})")
+    ax.set(
+        title=f"{best}: reliability on the test split ({bins} equal-count groups)",
+        xlabel="mean predicted probability of default in the group",
+        ylabel="observed default rate in the group",
+    )
+    ax.legend(fontsize=8, loc="upper left")
+    return Figure(
+        save(fig, FIGURES / "reliability.png", source),
+        "Each point is a tenth of the test clients ranked by probability. On the dotted diagonal, a group given 20 % "
+        "defaults 20 % of the time. ECE: mean distance to the diagonal weighted by group size.",
+    )
+
+
 def _table(scores: dict, models: dict) -> pd.DataFrame:
     rows = {
         name: {
@@ -352,8 +397,15 @@ def main() -> None:
     data = read_summary()
     test_frame = read_frame(TEST)
     X_test, y_test = features_and_target(test_frame)
-    test_proba = {name: joblib.load(CANDIDATES / f"{name}.joblib").predict_proba(X_test)[:, 1] for name in models}
-    scores = score_models(models, test_proba, y_test, weights, steps, n_boot, seed, leakage_auc)
+    bins = credit.section("calibration").integer("bins", minimum=2)
+    test_proba, test_scores = {}, {}
+    for name in models:
+        pipeline = joblib.load(CANDIDATES / f"{name}.joblib")
+        test_proba[name] = pipeline.predict_proba(X_test)[:, 1]
+        test_scores[name] = pipeline[-1].raw_score(pipeline[:-1].transform(X_test))
+    scores = score_models(
+        models, test_proba, y_test, weights, steps, n_boot, seed, leakage_auc, test_scores=test_scores, bins=bins
+    )
     best = choose_best(models, selection)
     flagged = [name for name, entry in scores.items() if entry["leakage_flag"]]
     for name in flagged:
@@ -389,8 +441,10 @@ def main() -> None:
         "overfitting": plot_overfitting(scores, leakage_auc, source),
         "imbalance": plot_imbalance(imbalance, source),
         "confusion": plot_confusion(scores, best, source),
+        "reliability": plot_reliability(y_test, test_proba[best], test_scores[best], best, bins, source),
     }
-    write_report(metrics, summary, data, imbalance, figures, credit.section("train").section("search").as_dict())
+    search = credit.section("train").section("search").as_dict()
+    write_report(metrics, summary, data, imbalance, figures, search, evaluation.number("ece_target", minimum=0))
 
 
 def _results_text(metrics: dict, data: dict) -> list[str]:
@@ -403,11 +457,23 @@ def _results_text(metrics: dict, data: dict) -> list[str]:
         f"{data['rows']['test']:,} test clients its AUC is "
         f"{entry['auc']:.3f} (95 % bootstrap interval {entry['auc_ci_low']:.3f}–{entry['auc_ci_high']:.3f}) and "
         f"its cost {entry['business_cost']:.3f} per client at the threshold {entry['threshold']:.3f}, against "
-        f"{dummy['business_cost']:.3f} for the dummy baseline, which grants every loan: "
-        f"{100 * (1 - entry['business_cost_vs_dummy']):.0f} % lower.",
+        f"{dummy['business_cost']:.3f} for the dummy baseline ("
+        + (
+            "which grants every loan"
+            if dummy["refusal_rate"] == 0
+            else "which refuses every loan"
+            if dummy["refusal_rate"] == 1
+            else f"which refuses {100 * dummy['refusal_rate']:.0f} % of them"
+        )
+        + "): "
+        + (
+            f"{100 * (1 - entry['business_cost_vs_dummy']):.0f} % lower."
+            if entry["business_cost_vs_dummy"] < 1
+            else f"{100 * (entry['business_cost_vs_dummy'] - 1):.0f} % higher: the model does not beat the baseline."
+        ),
         f"The test AUC interval is {entry['auc_ci_high'] - entry['auc_ci_low']:.3f} wide: with {defaulters} "
-        "defaulters in the test split, AUC differences of one or two hundredths between models are noise. The CV "
-        "AUC (mean of the folds, standard deviation in the table) is the steadier comparison.",
+        "defaulters in the test split, AUC differences between models smaller than that are not resolved by the test "
+        "split. The CV AUC (mean of the folds, standard deviation in the table) is the steadier comparison.",
     ]
     others = [name for name in scores if name not in ("dummy", best)]
     if others:
@@ -426,15 +492,16 @@ def _results_text(metrics: dict, data: dict) -> list[str]:
         )
         cheapest = min(others, key=lambda name: scores[name]["business_cost"])
         if scores[cheapest]["business_cost"] < entry["business_cost"]:
+            within = scores[cheapest]["business_cost"] >= entry["business_cost_ci_low"]
             text.append(
-                f"On the test split itself {cheapest} does slightly better (AUC {scores[cheapest]['auc']:.3f}, cost "
-                f"{scores[cheapest]['business_cost']:.3f}), within the intervals above. The choice is not revised on "
-                "the test split, which would make its numbers optimistic; it does say that a simpler model would "
-                "serve almost as well."
-                if cheapest == "logistic"
-                else f"On the test split itself {cheapest} does slightly better (cost "
-                f"{scores[cheapest]['business_cost']:.3f}), within the intervals above; the choice is not revised on "
-                "the test split, which would make its numbers optimistic."
+                f"On the test split itself {cheapest} does better (AUC {scores[cheapest]['auc']:.3f}, cost "
+                f"{scores[cheapest]['business_cost']:.3f}), "
+                + (
+                    f"within {best}'s interval: a difference the test split cannot resolve."
+                    if within
+                    else f"below {best}'s interval: a difference the CV-based choice missed."
+                )
+                + " The choice is not revised on the test split, which would make its numbers optimistic."
             )
     return text
 
@@ -445,35 +512,104 @@ def _cost_text(metrics: dict, data: dict) -> list[str]:
     rate = data["default_rate"]["train"]
     refused = entry["true_positives"] + entry["false_positives"]
     loss = entry["business_cost"] - entry["business_cost_at_test_optimal_threshold"]
+    theory = fp / (fn + fp)
+    gap = entry["threshold"] - theory
+    if abs(gap) <= 0.05:
+        placement = "close to it, as it should be for probabilities that mean what they say"
+    elif gap > 0:
+        placement = "above it: the out-of-fold cost curve is flat there, or the probabilities under-state the risk"
+    else:
+        placement = "below it: the out-of-fold cost curve is flat there, or the probabilities over-state the risk"
+    ratio_text = (
+        f"A {fn:g}:{fp:g} cost ratio makes refusing up to {fn / fp:.0f} good clients worth one defaulter avoided; a "
+        "smaller ratio would raise the threshold."
+        if fp > 0 and fn > fp
+        else f"A {fn:g}:{fp:g} cost ratio does not favour refusing: a larger fn would lower the threshold."
+    )
     return [
         f"A false negative (a defaulter granted a loan) costs {fn:g}, a false positive (a good client refused) "
-        f"{fp:g}; the total is divided by the number of clients. With {100 * rate:.1f} % defaults, granting "
-        f"everybody costs {fn:g} × {rate:.3f} ≈ {fn * rate:.2f} per client: the dummy's cost.",
-        "Each model's threshold is the minimum of its out-of-fold cost curve on the training split. For calibrated "
-        f"probabilities theory puts it at {fp:g} / ({fn:g} + {fp:g}) = {fp / (fn + fp):.3f}; class weights and "
-        "resampling inflate the scores, so those models' thresholds sit higher.",
+        f"{fp:g} (params.yaml credit.cost); the total is divided by the number of clients. With {100 * rate:.1f} % "
+        f"defaults, granting everybody costs {fn:g} × {rate:.3f} ≈ {fn * rate:.2f} per client.",
+        "Each model's threshold is the minimum of its out-of-fold cost curve on the training split, on the calibrated "
+        f"probability. For calibrated probabilities theory puts it at {fp:g} / ({fn:g} + {fp:g}) = {theory:.3f}; "
+        f"{best}'s is {entry['threshold']:.3f}, {placement}.",
         f"At its threshold {best} refuses {100 * entry['refusal_rate']:.1f} % of the test clients ({refused:,}): "
         f"{entry['true_positives']} of the {entry['true_positives'] + entry['false_negatives']} defaulters and "
-        f"{entry['false_positives']:,} clients who would have repaid. A {fn:g}:{fp:g} cost ratio makes refusing "
-        "several good clients worth one defaulter avoided; a smaller ratio would raise the threshold.",
+        f"{entry['false_positives']:,} clients who would have repaid. " + ratio_text,
         "Reading the best threshold off the test split itself (which the pipeline never does) would give a cost of "
-        f"{entry['business_cost_at_test_optimal_threshold']:.3f}: the out-of-fold threshold costs {loss:.3f} per "
-        "client more, the price of choosing it honestly.",
+        f"{entry['business_cost_at_test_optimal_threshold']:.3f}: "
+        + (
+            f"the out-of-fold threshold costs {loss:.3f} per client more, the price of choosing it honestly."
+            if loss >= 0.0005
+            else "the out-of-fold threshold does as well on the test split."
+        ),
     ]
 
 
-def _overfitting_text(metrics: dict) -> list[str]:
+def _calibration_text(metrics: dict, ece_target: float) -> list[str]:
+    """What the served probability is worth on the test split, each judgement from the numbers it cites."""
+    entry, best = metrics["test"][metrics["best_model"]], metrics["best_model"]
+    ece, brier, base = entry["ece"], entry["brier"], entry["brier_base_rate"]
+    text = [
+        f"The probability {best} serves is its score passed through a monotone map fitted on the out-of-fold scores of "
+        "the training split (rows the scoring model had not seen): it keeps the ranking and puts the numbers on the "
+        "scale of observed default rates. On the test split the clients average a probability of "
+        f"{entry['mean_probability']:.3f}; {100 * entry['observed_rate']:.1f} % of them defaulted.",
+        f"Expected calibration error (10 equal-count groups) {ece:.3f}: "
+        + (
+            f"within the {ece_target:g} target, the probability can be read as a default rate."
+            if ece <= ece_target
+            else f"above the {ece_target:g} target, read the probability as a rank rather than a default rate."
+        ),
+        f"Brier score {brier:.4f} against {base:.4f} for predicting the base rate to everybody: "
+        + (
+            f"{100 * (1 - brier / base):.1f} % better, so the probability carries information beyond the average."
+            if brier < base
+            else "no better than the base rate, so the probability adds nothing to the average default rate."
+        ),
+    ]
+    if "ece_uncalibrated" in entry:
+        before, after = entry["ece_uncalibrated"], ece
+        text.append(
+            f"Before calibration the same model's score had an ECE of {before:.3f} and a Brier score of "
+            f"{entry['brier_uncalibrated']:.4f}: "
+            + (
+                f"calibration divides the calibration error by {before / after:.0f}."
+                if after > 0 and before / after >= 2
+                else "calibration changes little here."
+                if after <= before
+                else "calibration made it worse on the test split: check the method (params credit.calibration)."
+            )
+        )
+    return text
+
+
+def _overfitting_text(metrics: dict, families: dict[str, str]) -> list[str]:
     scores, best = metrics["test"], metrics["best_model"]
     entry = scores[best]
     gaps = {name: scores[name]["overfit_gap_train_cv"] for name in scores if name != "dummy"}
     widest = max(gaps, key=gaps.get)
     flagged = metrics["leakage_suspected"]
+    difference = abs(entry["auc_cv"] - entry["auc"])
+    inside = entry["auc_ci_low"] <= entry["auc_cv"] <= entry["auc_ci_high"]
+    memorises = gaps[widest] > 0.02
     return [
         f"{best}: train AUC {entry['auc_train']:.3f}, CV {entry['auc_cv']:.3f}, test {entry['auc']:.3f}. The train "
         "AUC is the refitted model scoring the rows it learnt from, so it is optimistic by construction; the widest "
-        f"train–CV gap is {widest}'s ({gaps[widest]:.3f}), the memorisation of a flexible ensemble. CV and test "
-        f"differ by {abs(entry['auc_cv'] - entry['auc']):.3f}, inside the test interval: the cross-validated "
-        "estimate holds on unseen clients.",
+        f"train–CV gap is {widest}'s ({gaps[widest]:.3f}), "
+        + (
+            f"memorisation by the {families.get(widest, 'model')} model."
+            if memorises
+            else "small: no model memorises much."
+        )
+        + f" CV and test differ by {difference:.3f}; "
+        + (
+            f"the CV AUC lies inside the test interval ({entry['auc_ci_low']:.3f}–{entry['auc_ci_high']:.3f}): the "
+            "cross-validated estimate holds on unseen clients."
+            if inside
+            else f"the CV AUC lies outside the test interval ({entry['auc_ci_low']:.3f}–{entry['auc_ci_high']:.3f}): "
+            "the test clients differ from the training ones or the CV estimate is optimistic; check the drift report."
+        ),
         (
             f"Leakage alarm: {', '.join(flagged)} score above {metrics['leakage_auc']} on the test split, more than "
             "the competition's best with every table. Check the features for information from after the application."
@@ -491,21 +627,29 @@ def _imbalance_text(imbalance: pd.DataFrame, models: dict) -> list[str]:
     for name, group in imbalance.groupby("model"):
         best_auc = group.loc[group["auc_cv"].idxmax(), "strategy"]
         best_cost = group.loc[group["business_cost_oof"].idxmin(), "strategy"]
+        spread = group["business_cost_oof"].max() - group["business_cost_oof"].min()
         text.append(
             f"{name}: CV AUC from {group['auc_cv'].min():.3f} to {group['auc_cv'].max():.3f} (best: {best_auc}), "
             f"out-of-fold cost from {group['business_cost_oof'].min():.3f} to {group['business_cost_oof'].max():.3f} "
-            f"(best: {best_cost}); kept: {models[name]['imbalance']}."
+            f"(best: {best_cost}); kept: {models[name]['imbalance']}. "
+            + (
+                "Once the threshold is tuned for the cost, the strategy changes the cost by "
+                f"{spread:.3f} per client only: it moves the scores and the threshold follows."
+                if spread < 0.02
+                else f"The strategy matters here: {spread:.3f} per client between the best and the worst."
+            )
         )
-    text.append(
-        "Once the threshold is tuned for the cost, weighting the classes changes little: it moves the scores and the "
-        "threshold follows. Under-sampling drops most repaid loans and loses AUC; it only pays at full size, where it "
-        "trains several times faster."
-    )
     return text
 
 
 def write_report(
-    metrics: dict, summary: dict, data: dict, imbalance: pd.DataFrame, figures: dict, search: dict
+    metrics: dict,
+    summary: dict,
+    data: dict,
+    imbalance: pd.DataFrame,
+    figures: dict,
+    search: dict,
+    ece_target: float = 0.02,
 ) -> None:
     scores, models = metrics["test"], summary["models"]
     logged = models.get("logistic", {}).get("logged_columns", [])
@@ -556,7 +700,16 @@ def write_report(
             figures=[figures["comparison"], figures["roc"], figures["confusion"]],
         ),
         Section("Business cost and threshold", _cost_text(metrics, data), figures=[figures["cost"]]),
-        Section("Overfitting and leakage check", _overfitting_text(metrics), figures=[figures["overfitting"]]),
+        Section(
+            "Calibration: what the probability means",
+            _calibration_text(metrics, ece_target),
+            figures=[figures["reliability"]],
+        ),
+        Section(
+            "Overfitting and leakage check",
+            _overfitting_text(metrics, {name: spec["family"] for name, spec in models.items()}),
+            figures=[figures["overfitting"]],
+        ),
         Section(
             "Class imbalance",
             _imbalance_text(imbalance, models),

@@ -20,8 +20,18 @@ from pipelines.common.provenance import file_sha256, library_versions, utc_now
 from pipelines.common.stage import run_stage
 from pipelines.credit.data import read_frame, read_summary, write_frame
 from pipelines.credit.features import ENGINEERED, MISSING_COUNT
-from pipelines.credit.paths import BACKGROUND, CANDIDATES, METRICS, MODEL, MODEL_CARD, TRAIN, TRAIN_SUMMARY
+from pipelines.credit.paths import (
+    BACKGROUND,
+    CANDIDATES,
+    METRICS,
+    MISSING_GRID,
+    MODEL,
+    MODEL_CARD,
+    TRAIN,
+    TRAIN_SUMMARY,
+)
 from pipelines.credit.schema import FEATURE_NAMES, REQUIRED, TARGET
+from pipelines.credit.withholding import build_grid
 
 log = get_logger("credit.register")
 MODEL_NAME = "credit-default-scorer"  # the name in dvc.yaml's artifacts
@@ -35,16 +45,43 @@ def content_sha256(path) -> str:
 
 def model_version(best: str, spec: dict, train_sha256: str) -> str:
     """Same model, parameters, threshold and training rows → same version."""
+    calibration = spec.get("calibration", {}).get("method", "none")
     fingerprint = json.dumps(
-        [best, spec["params"], spec["imbalance"], spec["threshold"], train_sha256], sort_keys=True, default=str
+        [best, spec["params"], spec["imbalance"], calibration, spec["threshold"], train_sha256],
+        sort_keys=True,
+        default=str,
     )
     return f"{best}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:12]}"
+
+
+def probability_note(spec: dict, test: dict) -> str:
+    """What the served probability means, from how it was made and how it scored on the test split."""
+    method = spec.get("calibration", {}).get("method", "none")
+    if method == "none":
+        return (
+            "uncalibrated model score: class-weighted or resampled models over-state the default rate; only the "
+            "ranking and the threshold are tuned to the business cost"
+            if spec["imbalance"] != "none"
+            else "unweighted model: probabilities are on the scale of the training default rate, not calibrated"
+        )
+    measured = (
+        f" On the test split: expected calibration error {test['ece']:.3f} (10 equal-count groups), Brier score "
+        f"{test['brier']:.4f} against {test['brier_base_rate']:.4f} for the base rate."
+        if "ece" in test
+        else ""
+    )
+    return (
+        f"calibrated probability of default ({method} map fitted on out-of-fold scores of the training split, never "
+        "the test split): among clients given a probability p, a share p is expected to default." + measured
+    )
 
 
 def main() -> None:
     register = load_params("credit").section("register")
     background_rows = register.integer("background_rows", minimum=10)
     seed = register.integer("seed")
+    missing = load_params("credit").section("missing")
+    points, joint_points = missing.integer("points", minimum=2), missing.integer("joint_points", minimum=2)
     metrics = read_json(METRICS)
     summary = read_json(TRAIN_SUMMARY)
     data = read_summary()
@@ -59,6 +96,8 @@ def main() -> None:
     write_frame(BACKGROUND, background)
 
     excluded = summary["excluded_features"]
+    optional = [name for name in FEATURE_NAMES if name not in excluded and name not in REQUIRED]
+    write_json(MISSING_GRID, build_grid(train, optional, points, joint_points))
     version = model_version(best, spec, train_sha256)
     card = {
         "name": MODEL_NAME,
@@ -73,16 +112,23 @@ def main() -> None:
             "threshold": spec["threshold"],
             "rule": "refuse when probability >= threshold, grant otherwise",
             "cost_weights": summary["cost_weights"],
-            "chosen_on": "out-of-fold predictions of the training split (never the test split)",
+            "chosen_on": "calibrated out-of-fold predictions of the training split (never the test split)",
         },
         "parameters": spec["params"],
         "imbalance_strategy": spec["imbalance"],
-        "probability_note": (
-            "class-weighted or resampled models over-state the default rate; only the ranking and the threshold are "
-            "calibrated to the business cost"
-            if spec["imbalance"] != "none"
-            else "unweighted model: probabilities are on the scale of the training default rate"
-        ),
+        "probability_note": probability_note(spec, metrics["test"][best]),
+        "calibration": {
+            key: value
+            for key, value in spec.get("calibration", {"method": "none"}).items()
+            if key != "oof_cross_fitted"
+        }
+        | {
+            "test": {
+                key: metrics["test"][best][key]
+                for key in ("ece", "brier", "brier_base_rate", "mean_probability", "observed_rate")
+                if key in metrics["test"][best]
+            }
+        },
         "metrics": {
             "test": metrics["test"][best],
             "dummy_test_business_cost": metrics["test"]["dummy"]["business_cost"],
@@ -96,7 +142,16 @@ def main() -> None:
             "always_present_in_training": [
                 name for name in FEATURE_NAMES if name not in excluded and train[name].notna().all()
             ],
-            "missing_values": "any other field may be missing (null): it is imputed or handled natively by the model",
+            "missing_values": (
+                "any other field may be missing (null): the model imputes it or handles it natively; a grant is "
+                "given only if no value of the missing fields seen in training would turn it into a refusal, "
+                "otherwise the decision is `review` and the answer names those fields (pipelines/credit/withholding.py)"
+            ),
+            "missing_value_grid": {
+                "file": str(MISSING_GRID.relative_to(ROOT)),
+                "points": points,
+                "joint_points": joint_points,
+            },
         },
         "explanations": {
             "method": "SHAP: TreeSHAP for tree models, LinearSHAP for the logistic regression",

@@ -1,9 +1,11 @@
 """Stage `credit_train`: tune every model by cross-validation on the training split, compare the
-class-imbalance strategies, choose each model's decision threshold on its out-of-fold predictions,
-then refit each model on the whole training split.
+class-imbalance strategies, refit each model on the whole training split, calibrate its scores on its
+out-of-fold predictions (pipelines/credit/calibration.py) and choose its decision threshold on the
+calibrated out-of-fold probabilities.
 
 Nothing here reads the test split. Outputs: one fitted pipeline per model (raw application fields in,
-probability of default out), the out-of-fold probabilities, and a summary with the search history.
+calibrated probability of default out), the out-of-fold probabilities (calibrated, and the scores before
+calibration in `<model>_uncalibrated`), and a summary with the search history and the calibration.
 """
 
 from __future__ import annotations
@@ -24,6 +26,13 @@ from pipelines.common.logs import get_logger
 from pipelines.common.params import Params, load_params
 from pipelines.common.provenance import library_versions
 from pipelines.common.stage import run_stage
+from pipelines.credit.calibration import (
+    METHODS,
+    CalibratedClassifier,
+    ScoreCalibrator,
+    calibration_scores,
+    cross_fitted,
+)
 from pipelines.credit.cost import CostWeights, auc, best_threshold, cost_weights
 from pipelines.credit.data import features_and_target, read_frame
 from pipelines.credit.features import logged_columns, make_feature_pipeline
@@ -33,6 +42,7 @@ from pipelines.credit.schema import FEATURE_NAMES, ID, TARGET
 from pipelines.credit.tuning import CVResult, Fold, cross_validate, encode_folds, random_search, stratified_splits
 
 log = get_logger("credit.train")
+UNCALIBRATED = "_uncalibrated"  # suffix of the out-of-fold score columns before calibration
 
 
 @dataclass
@@ -52,6 +62,8 @@ class Settings:
     compare_models: list[str]
     ratio: float
     select_by: str
+    calibration: str
+    calibration_bins: int
     searches: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -84,6 +96,7 @@ def read_settings(credit: Params) -> Settings:
             "fixed": spec.get("fixed", {}, type_=dict),
         }
     weights, steps = cost_weights(credit)
+    calibration = credit.section("calibration")
     return Settings(
         models=models,
         seed=train.integer("seed"),
@@ -103,6 +116,8 @@ def read_settings(credit: Params) -> Settings:
         compare_models=imbalance.string_list("compare_models"),
         ratio=imbalance.number("ratio", minimum=0.05),
         select_by=imbalance.choice("select_by", ("business_cost", "auc")),
+        calibration=calibration.choice("method", (*METHODS, "auto")),
+        calibration_bins=calibration.integer("bins", minimum=2),
         searches=searches,
     )
 
@@ -159,18 +174,61 @@ def tune(name: str, folds: list[Fold], y: np.ndarray, settings: Settings) -> tup
     return results[chosen["strategy"]], found.history, rows
 
 
-def fit_final(name: str, result: CVResult, X: pd.DataFrame, y: np.ndarray, settings: Settings) -> Pipeline:
-    """The chosen configuration refitted on the whole training split: raw application fields in."""
+def choose_calibration(result: CVResult, y: np.ndarray, settings: Settings) -> tuple[str, dict]:
+    """The calibration method and how each one calibrates the out-of-fold scores when the map is itself
+    cross-fitted (fitted on four fifths of the rows, applied to the fifth): training data only. `auto`
+    keeps the method with the lower cross-fitted Brier score."""
+    cross = {
+        method: calibration_scores(
+            y, cross_fitted(result.oof, y, method, settings.folds, settings.seed), settings.calibration_bins
+        )
+        for method in METHODS
+    }
+    if settings.calibration == "auto":
+        return min(("isotonic", "sigmoid"), key=lambda method: cross[method]["brier"]), cross
+    return settings.calibration, cross
+
+
+def fit_final(name: str, result: CVResult, X: pd.DataFrame, y: np.ndarray, settings: Settings) -> tuple[Pipeline, dict]:
+    """The chosen configuration refitted on the whole training split, then its calibration map fitted on
+    the out-of-fold scores (rows the scoring model had not seen when they were scored): raw application
+    fields in, calibrated probability of default out. Also returns the calibration summary."""
     encoder = make_feature_pipeline(PREPROCESSING[name], settings.excluded, settings.features, settings.seed)
     classifier = make_classifier(name, result.params, result.strategy, settings.ratio, settings.seed)
     started = time.perf_counter()
-    pipeline = Pipeline([*encoder.steps, ("model", classifier)]).fit(X, y)
+    fitted = Pipeline([*encoder.steps, ("model", classifier)]).fit(X, y)
     log.info("%s refitted on %d rows in %.1f s", name, len(y), time.perf_counter() - started)
-    return pipeline
+    method, cross = choose_calibration(result, y, settings)
+    calibrator = ScoreCalibrator(method).fit(result.oof, y)
+    log.info(
+        "%s: out-of-fold ECE uncalibrated %.4f, cross-fitted isotonic %.4f, sigmoid %.4f → %s",
+        name,
+        cross["none"]["ece"],
+        cross["isotonic"]["ece"],
+        cross["sigmoid"]["ece"],
+        method,
+    )
+    summary = calibrator.describe() | {
+        "setting": settings.calibration,
+        "fitted_on": "out-of-fold scores of the training split",
+        "oof_cross_fitted": cross,
+    }
+    return Pipeline([*fitted.steps[:-1], ("model", CalibratedClassifier(fitted[-1], calibrator))]), summary
 
 
-def describe(name: str, result: CVResult, pipeline: Pipeline, X: pd.DataFrame, y: np.ndarray, settings: Settings):
-    threshold, oof_cost = best_threshold(y, result.oof, settings.weights, settings.threshold_steps)
+def describe(
+    name: str,
+    result: CVResult,
+    pipeline: Pipeline,
+    calibration: dict,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    settings: Settings,
+):
+    """The model's entry in the train summary; its threshold minimises the cost on the calibrated
+    out-of-fold probabilities, the scale the service answers on."""
+    calibrated = pipeline[-1].calibrator.transform(result.oof)
+    threshold, oof_cost = best_threshold(y, calibrated, settings.weights, settings.threshold_steps)
     auc_train = auc(y, pipeline.predict_proba(X)[:, 1])
     log.info("%s: threshold %.3f (OOF cost %.4f), train AUC %.4f", name, threshold, oof_cost, auc_train)
     return {
@@ -181,12 +239,14 @@ def describe(name: str, result: CVResult, pipeline: Pipeline, X: pd.DataFrame, y
         "auc_cv": result.auc_mean,
         "auc_cv_std": result.auc_std,
         "auc_cv_folds": result.fold_aucs,
-        "auc_oof_pooled": auc(y, result.oof),
+        "auc_oof_pooled": auc(y, calibrated),
+        "auc_oof_pooled_uncalibrated": auc(y, result.oof),
         "auc_train": auc_train,
         "threshold": threshold,
         "business_cost_oof": oof_cost,
         "n_features_encoded": int(len(pipeline[:-1].get_feature_names_out())),
         "logged_columns": logged_columns(pipeline[:-1]),
+        "calibration": calibration,
     }
 
 
@@ -205,11 +265,12 @@ def main() -> None:
         log.info("encoded %d folds × %d encoders in %.1f s", len(splits), len(encoded), time.perf_counter() - started)
         for name in settings.models:
             chosen, history, imbalance_rows = tune(name, encoded[PREPROCESSING[name]], y, settings)
-            pipeline = fit_final(name, chosen, X, y, settings)
+            pipeline, calibration = fit_final(name, chosen, X, y, settings)
             with atomic_path(CANDIDATES / f"{name}.joblib") as tmp:
                 joblib.dump(pipeline, tmp)
-            oof[name] = chosen.oof
-            summary["models"][name] = describe(name, chosen, pipeline, X, y, settings)
+            oof[name] = pipeline[-1].calibrator.transform(chosen.oof)  # the probability the model serves
+            oof[f"{name}{UNCALIBRATED}"] = chosen.oof
+            summary["models"][name] = describe(name, chosen, pipeline, calibration, X, y, settings)
             summary["search_history"][name] = history
             summary["imbalance"].extend(imbalance_rows)
     summary |= {

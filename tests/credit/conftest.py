@@ -15,7 +15,8 @@ from pipelines.common.provenance import library_versions
 from pipelines.credit.data import read_application, split_labelled, write_frame
 from pipelines.credit.features import make_feature_pipeline
 from pipelines.credit.models import make_classifier
-from pipelines.credit.schema import FEATURE_NAMES, TARGET
+from pipelines.credit.schema import FEATURE_NAMES, FEATURES, TARGET
+from pipelines.credit.withholding import build_grid
 
 LABELLED_FILE = EXTERNAL_DIR / "credit" / "application_train_sample.csv.gz"
 CURRENT_FILE = EXTERNAL_DIR / "credit" / "application_test_sample.csv.gz"
@@ -59,9 +60,13 @@ def fitted_xgboost(small_split) -> Pipeline:
     return fit_pipeline(small_split[0])
 
 
-def write_registered_model(directory, pipeline: Pipeline, train: pd.DataFrame, threshold: float, versions=None):
-    """The three files the scoring service reads, as the register stage writes them (card reduced to what it uses)."""
+def write_registered_model(
+    directory, pipeline: Pipeline, train: pd.DataFrame, threshold: float, versions=None, grid=(21, 11)
+):
+    """The four files the scoring service reads, as the register stage writes them (card reduced to what it uses)."""
     directory.mkdir(parents=True, exist_ok=True)
+    optional = [c.name for c in FEATURES if not c.required and c.name != "CODE_GENDER"]
+    (directory / "missing_value_grid.json").write_text(json.dumps(build_grid(train, optional, *grid)))
     joblib.dump(pipeline, directory / "model.joblib")
     write_frame(directory / "shap_background.csv.gz", train.drop(columns=[TARGET]).head(100))
     inputs = [name for name in FEATURE_NAMES if name != "CODE_GENDER"]

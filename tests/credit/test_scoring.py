@@ -37,7 +37,11 @@ def test_score_answers_the_contract(scorer):
     answer = scorer.score(EXAMPLE)
     CreditScore.model_validate(answer)  # the response model accepts it
     assert 0 <= answer["probability"] <= 1
-    assert answer["decision"] == ("refuse" if answer["probability"] >= answer["threshold"] else "grant")
+    if answer["probability"] >= answer["threshold"]:
+        assert answer["decision"] == "refuse" and answer["missing_fields_that_matter"] == []
+    else:  # below the threshold: a grant unless a value of a missing field would refuse
+        assert answer["decision"] == ("review" if answer["missing_fields_that_matter"] else "grant")
+        assert (answer["worst_case_probability"] >= answer["threshold"]) == (answer["decision"] == "review")
     assert answer["threshold"] == 0.5 and answer["model_version"] == "test-0001" and answer["client_id"] == 100001
     contributions = answer["top_contributions"]
     assert len(contributions) == 5
