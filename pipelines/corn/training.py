@@ -10,6 +10,7 @@ import numpy as np
 
 from pipelines.common.errors import ParamError
 from pipelines.common.io import atomic_path
+from pipelines.common.keras_files import save_model as save_keras
 from pipelines.common.logs import get_logger
 from pipelines.common.params import Params
 from pipelines.common.paths import shown
@@ -162,10 +163,8 @@ def train_and_score(model, optimizer, problem: Problem, settings: FitSettings, a
 
 
 def save_model(model, path: Path) -> None:
-    with atomic_path(path.with_suffix(".keras")) as tmp:
-        target = tmp.with_suffix(".keras")
-        model.save(target)
-        target.replace(tmp)
+    """`path`.keras, the same bytes for the same weights (pipelines/common/keras_files.py)."""
+    save_keras(model, path.with_suffix(".keras"))
 
 
 def save_predictions(path: Path, problems: dict[str, Problem], outcomes: dict[str, Outcome]) -> None:

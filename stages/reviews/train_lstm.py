@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from pipelines.common.io import read_json, write_json
+from pipelines.common.keras_files import save_model
 from pipelines.common.logs import get_logger
 from pipelines.common.params import Params, load_params
 from pipelines.common.provenance import library_versions
@@ -146,17 +146,6 @@ def train_dataset(dataset: str, settings: Params, seed: int, on_model=None):
         },
         timing,
     )
-
-
-def save_model(model, path: Path) -> None:
-    """Save a Keras model atomically (Keras needs the .keras extension, so atomic_path's name won't do)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.stem}.partial.keras")
-    try:
-        model.save(partial)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 class BestKeeper:
