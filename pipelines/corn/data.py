@@ -16,9 +16,11 @@ SYNTHETIC_WARNING = "SYNTHETIC images: accuracy on them says nothing about real 
 
 
 def configure_tensorflow(threads: int, seed: int) -> None:
-    """Quiet logs, a fixed number of CPU threads (the machine is shared) and every seed set.
+    """Quiet logs, a fixed number of CPU threads (the machine is shared), deterministic ops and every seed set.
 
-    Must run before TensorFlow is first imported for the log level to apply.
+    With `enable_op_determinism` and the seeds set, two runs on the same inputs write the same weights and
+    scores (tests/corn/test_determinism.py). Must run before TensorFlow is first imported for the log level
+    to apply.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # reproducible float summation order
@@ -30,6 +32,7 @@ def configure_tensorflow(threads: int, seed: int) -> None:
         tf.config.threading.set_inter_op_parallelism_threads(threads)
     except RuntimeError:  # already initialised in this process (tests): the first setting stays
         pass
+    tf.config.experimental.enable_op_determinism()
     random.seed(seed)
     np.random.seed(seed)
     tf.random.set_seed(seed)
@@ -92,7 +95,9 @@ def make_dataset(
     """tf.data: float images 0–255 (resized to `size` if given), one-hot labels; cached, shuffled, prefetched.
 
     The decoded arrays are cached after the (deterministic) cast and resize; augmentation runs after
-    the cache so every epoch sees new random variants.
+    the cache so every epoch sees new random variants. Every map runs in order (`deterministic=True`, no
+    parallel calls for the augmentation, whose seeded random state would otherwise be consumed in whatever
+    order the threads reach it) and the shuffle is seeded: the same seed gives the same batches.
     """
     import tensorflow as tf
 
@@ -104,12 +109,12 @@ def make_dataset(
             image = tf.image.resize(image, (size, size))
         return image, tf.one_hot(label, n_classes)
 
-    dataset = dataset.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).cache()
+    dataset = dataset.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).cache()
     if training:
         dataset = dataset.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
     if training and augment is not None:
-        dataset = dataset.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+        dataset = dataset.map(lambda x, y: (augment(x, training=True), y), deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 

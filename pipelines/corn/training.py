@@ -10,9 +10,11 @@ import numpy as np
 
 from pipelines.common.errors import ParamError
 from pipelines.common.io import atomic_path
+from pipelines.common.keras_files import save_model as save_keras
 from pipelines.common.logs import get_logger
 from pipelines.common.params import Params
 from pipelines.common.paths import shown
+from pipelines.common.seeds import spread
 from pipelines.corn.data import Split, class_subset, class_weights, make_dataset
 
 log = get_logger("corn.training")
@@ -69,6 +71,8 @@ class Outcome:
     epochs_run: int
     best_epoch: int
     seconds: float
+    validation_accuracy: float = float("nan")
+    validation_loss: float = float("nan")
     extra: dict = field(default_factory=dict)
 
 
@@ -122,11 +126,11 @@ def fit(model, optimizer, problem: Problem, settings: FitSettings, augment=None,
     return {key: [float(v) for v in values] for key, values in history.history.items()}
 
 
-def score(model, problem: Problem, settings: FitSettings) -> tuple[float, float, np.ndarray]:
-    """Test accuracy, mean cross-entropy and the probability matrix (test images in stored order)."""
-    _, _, test = datasets(problem, settings)
-    probabilities = model.predict(test, verbose=0)
-    labels = problem.test.labels
+def score(model, problem: Problem, settings: FitSettings, split: str = "test") -> tuple[float, float, np.ndarray]:
+    """Accuracy, mean cross-entropy and the probability matrix of `split` (images in stored order)."""
+    _, validation, test = datasets(problem, settings)
+    probabilities = model.predict(test if split == "test" else validation, verbose=0)
+    labels = (problem.test if split == "test" else problem.validation).labels
     accuracy = float((probabilities.argmax(axis=1) == labels).mean())
     loss = float(-np.mean(np.log(np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0))))
     return accuracy, loss, probabilities
@@ -144,16 +148,23 @@ def train_and_score(model, optimizer, problem: Problem, settings: FitSettings, a
     start = time.perf_counter()
     history = fit(model, optimizer, problem, settings, augment)
     accuracy, loss, probabilities = score(model, problem, settings)
+    validation_accuracy, validation_loss, _ = score(model, problem, settings, "validation")
     return Outcome(
-        history, accuracy, loss, probabilities, len(history["loss"]), best_epoch(history), time.perf_counter() - start
+        history,
+        accuracy,
+        loss,
+        probabilities,
+        len(history["loss"]),
+        best_epoch(history),
+        time.perf_counter() - start,
+        validation_accuracy,
+        validation_loss,
     )
 
 
 def save_model(model, path: Path) -> None:
-    with atomic_path(path.with_suffix(".keras")) as tmp:
-        target = tmp.with_suffix(".keras")
-        model.save(target)
-        target.replace(tmp)
+    """`path`.keras, the same bytes for the same weights (pipelines/common/keras_files.py)."""
+    save_keras(model, path.with_suffix(".keras"))
 
 
 def save_predictions(path: Path, problems: dict[str, Problem], outcomes: dict[str, Outcome]) -> None:
@@ -177,29 +188,56 @@ def load_predictions(path: Path) -> dict[str, dict[str, np.ndarray]]:
     return result
 
 
+def seed_summary(runs: list[dict], split: str) -> dict:
+    """Mean accuracy and loss of `split` over the runs of one experiment, with the accuracy's spread."""
+    accuracy = spread([run[split]["accuracy"] for run in runs])
+    loss = spread([run[split]["loss"] for run in runs])
+    return {"accuracy": accuracy["mean"], "loss": loss["mean"], "std": accuracy["std"], "seeds": accuracy["seeds"]}
+
+
 @dataclass
 class Experiments:
-    """What a training stage produced, experiment by experiment: the model saved under `models_dir`, the
-    problem and outcome (for the predictions file) and the results entry (for the results JSON)."""
+    """What a training stage produced, experiment by experiment and seed by seed: the kept run's model saved
+    under `models_dir` (the first seed's: choosing the best seed would pick on noise), its problem and
+    outcome (for the predictions file), and the results entry with every seed's scores (results JSON).
+    Durations stay in `seconds` (for the run log), out of the results."""
 
     models_dir: Path
     problems: dict[str, Problem] = field(default_factory=dict)
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     results: dict[str, dict] = field(default_factory=dict)
+    runs: dict[str, list[dict]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
-    def add(self, name: str, model, problem: Problem, outcome: Outcome, entry: dict) -> None:
+    def add(self, name: str, model, problem: Problem, outcome: Outcome, entry: dict, seed: int) -> None:
         log_outcome(name, outcome)
-        save_model(model, self.models_dir / name)
-        self.problems[name], self.outcomes[name] = problem, outcome
+        runs = self.runs.setdefault(name, [])
+        if not runs:  # the first seed's run is the kept one: its model, predictions and curves
+            save_model(model, self.models_dir / name)
+            self.problems[name], self.outcomes[name] = problem, outcome
+        runs.append(
+            {
+                "seed": seed,
+                "validation": {"accuracy": outcome.validation_accuracy, "loss": outcome.validation_loss},
+                "test": {"accuracy": outcome.test_accuracy, "loss": outcome.test_loss},
+                "epochs_run": outcome.epochs_run,
+                "best_epoch": outcome.best_epoch,
+            }
+        )
+        self.seconds[name] = self.seconds.get(name, 0.0) + outcome.seconds
+        kept = self.outcomes[name]
         self.results[name] = {
             **entry,
             "classes": problem.class_names,
             "train_images": len(problem.train),
-            "test": {"accuracy": outcome.test_accuracy, "loss": outcome.test_loss},
-            "epochs_run": outcome.epochs_run,
-            "best_epoch": outcome.best_epoch,
-            "seconds": round(outcome.seconds, 1),
-            "history": outcome.history,
+            "seeds": [run["seed"] for run in runs],
+            "validation": seed_summary(runs, "validation"),
+            "test": seed_summary(runs, "test"),
+            "runs": runs,
+            "kept_seed": runs[0]["seed"],
+            "epochs_run": kept.epochs_run,
+            "best_epoch": kept.best_epoch,
+            "history": kept.history,
             "model_path": shown(self.models_dir / f"{name}.keras"),
         }
 
@@ -209,8 +247,9 @@ class Experiments:
 
 def log_outcome(name: str, outcome: Outcome) -> None:
     log.info(
-        "%s: test accuracy %.3f, loss %.3f (%d epochs, best %d, %.0f s)",
+        "%s: validation accuracy %.3f, test accuracy %.3f, loss %.3f (%d epochs, best %d, %.0f s)",
         name,
+        outcome.validation_accuracy,
         outcome.test_accuracy,
         outcome.test_loss,
         outcome.epochs_run,

@@ -67,14 +67,16 @@ class Variant:
 
 
 def configure(threads: int, seed: int) -> None:
-    """Use `threads` cores and a fixed seed (Python, NumPy and TensorFlow); TensorFlow's Python logger
-    only for errors (its retracing notices after each new model are expected here)."""
+    """Use `threads` cores, deterministic ops and a fixed seed (Python, NumPy and TensorFlow): the same
+    inputs give the same weights and scores. TensorFlow's Python logger only for errors (its retracing
+    notices after each new model are expected here)."""
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     try:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(1)
     except RuntimeError:
         pass  # TensorFlow already started in this process (tests): the first setting stays
+    tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(seed)
 
 
@@ -158,9 +160,10 @@ def train(
         "best_epoch": int(np.argmin(curves["val_loss"])) + 1,
         "stopped_early": epochs < max_epochs,
         "validation_accuracy": round(validation_accuracy, 4),
+        "history": curves,
+        # run-time values: the training stage moves them to its run log, out of its outputs
         "fit_seconds": round(seconds, 1),
         "seconds_per_epoch_per_1000_reviews": round(seconds / epochs / len(x_train) * 1000, 3),
-        "history": curves,
     }
     return model, summary
 

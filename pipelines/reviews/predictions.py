@@ -65,3 +65,9 @@ def classification_metrics(labels, predicted, scores) -> dict[str, float]:
         "tp": int(tp),
         "n": len(labels),
     }
+
+
+def selection_key(validation: dict[str, float]) -> tuple[float, float]:
+    """How models are ranked on validation: accuracy, then ROC AUC (a NaN AUC ranks last)."""
+    auc = validation.get("roc_auc", float("nan"))
+    return (float(validation["accuracy"]), -1.0 if auc != auc else float(auc))

