@@ -41,8 +41,12 @@ from pipelines.credit.schema import CATEGORICAL, FEATURES, ID
 EXT_SOURCES = ("EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3")
 
 
-def build_grid(train: pd.DataFrame, fields: list[str], points: int, joint_points: int) -> dict[str, Any]:
-    """Candidate values of every optional field, from the training rows (JSON-ready)."""
+def build_grid(
+    train: pd.DataFrame, fields: list[str], points: int, joint_points: int, ext_points: int | None = None
+) -> dict[str, Any]:
+    """Candidate values of every optional field, from the training rows (JSON-ready). The external scores,
+    which move the probability most, are tried alone at `ext_points` quantiles (default `points`): a tree
+    model's probability is a step function of them, and a coarse grid can step over the step that grants."""
     single: dict[str, list] = {}
     joint: dict[str, list] = {}
     for name in fields:
@@ -53,10 +57,16 @@ def build_grid(train: pd.DataFrame, fields: list[str], points: int, joint_points
             single[name] = sorted(str(level) for level in values.unique())
             continue
         numbers = values.to_numpy(dtype=float)
-        single[name] = _quantiles(numbers, points)
+        single[name] = _quantiles(numbers, ext_points if name in EXT_SOURCES and ext_points else points)
         if name in EXT_SOURCES:
             joint[name] = _quantiles(numbers, joint_points)
-    return {"points": points, "joint_points": joint_points, "single": single, "joint": joint}
+    return {
+        "points": points,
+        "joint_points": joint_points,
+        "ext_points": ext_points or points,
+        "single": single,
+        "joint": joint,
+    }
 
 
 def _quantiles(numbers: np.ndarray, points: int) -> list[float]:

@@ -82,6 +82,7 @@ def main() -> None:
     seed = register.integer("seed")
     missing = load_params("credit").section("missing")
     points, joint_points = missing.integer("points", minimum=2), missing.integer("joint_points", minimum=2)
+    ext_points = missing.integer("ext_points", minimum=2)
     metrics = read_json(METRICS)
     summary = read_json(TRAIN_SUMMARY)
     data = read_summary()
@@ -97,7 +98,7 @@ def main() -> None:
 
     excluded = summary["excluded_features"]
     optional = [name for name in FEATURE_NAMES if name not in excluded and name not in REQUIRED]
-    write_json(MISSING_GRID, build_grid(train, optional, points, joint_points))
+    write_json(MISSING_GRID, build_grid(train, optional, points, joint_points, ext_points))
     version = model_version(best, spec, train_sha256)
     card = {
         "name": MODEL_NAME,
@@ -151,6 +152,7 @@ def main() -> None:
                 "file": str(MISSING_GRID.relative_to(ROOT)),
                 "points": points,
                 "joint_points": joint_points,
+                "ext_points": ext_points,
             },
         },
         "explanations": {

@@ -63,6 +63,10 @@ def _predictions(days: tuple[str, ...], offset: float):
                     "target_time": day + pd.Timedelta(hours=3 * step),
                     "step": step,
                     "predicted_temperature": 5.0 + step + offset,
+                    "lower_80": 4.0 + step + offset,
+                    "upper_80": 6.0 + step + offset,
+                    "lower_95": 3.0 + step + offset,
+                    "upper_95": 7.0 + step + offset,
                     "explanatory": {"lag_8": 4.0 + step},
                 }
             )

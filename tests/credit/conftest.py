@@ -61,7 +61,7 @@ def fitted_xgboost(small_split) -> Pipeline:
 
 
 def write_registered_model(
-    directory, pipeline: Pipeline, train: pd.DataFrame, threshold: float, versions=None, grid=(21, 11)
+    directory, pipeline: Pipeline, train: pd.DataFrame, threshold: float, versions=None, grid=(21, 11, 201)
 ):
     """The four files the scoring service reads, as the register stage writes them (card reduced to what it uses)."""
     directory.mkdir(parents=True, exist_ok=True)

@@ -75,10 +75,9 @@ def _fit_served(directory, train: pd.DataFrame) -> None:
     final = fitted(np.arange(len(y)))
     calibrator = ScoreCalibrator(spec["calibration"]["method"]).fit(oof, y)
     pipeline = Pipeline([*final.steps[:-1], ("model", CalibratedClassifier(final[-1], calibrator))])
-    missing = load_params("credit").section("missing")
-    write_registered_model(
-        directory, pipeline, train, spec["threshold"], grid=(missing["points"], missing["joint_points"])
-    )
+    missing = load_params("credit").section("missing").as_dict()
+    grid = (missing["points"], missing["joint_points"], missing["ext_points"])
+    write_registered_model(directory, pipeline, train, spec["threshold"], grid=grid)
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +85,7 @@ def served(tmp_path_factory) -> tuple[CreditScorer, pd.DataFrame]:
     """The served model and the test split it never saw."""
     if MODEL.is_file() and MISSING_GRID.is_file() and TEST.is_file():
         return CreditScorer(MODEL.parent), read_application(TEST, labelled=True)
-    data = load_params("credit").section("data")
+    data = load_params("credit").section("data").as_dict()
     train, test = split_labelled(
         read_application(LABELLED_FILE, labelled=True), test_size=data["test_size"], seed=data["seed"], max_rows=0
     )
