@@ -148,9 +148,9 @@ BAD_APPLICATION = {
 NOT_TEXT = {400: {"model": ErrorMessage, "description": "The body is not even text (not UTF-8)"}}
 EXAMPLE_SCORE = {
     "client_id": 100001,
-    "probability": 0.554526,
+    "probability": 0.124939,
     "decision": "refuse",
-    "threshold": 0.448,
+    "threshold": 0.089,
     "model": "xgboost",
     "model_version": EXAMPLE_CREDIT_VERSION,
     "contribution_units": "log-odds",
@@ -161,6 +161,8 @@ EXAMPLE_SCORE = {
         {"feature": "EXT_SOURCE_MEAN", "value": 0.535, "contribution": -0.12609},
         {"feature": "EXT_SOURCE_MIN", "value": 0.51, "contribution": -0.12478},
     ],
+    "worst_case_probability": 0.124939,
+    "missing_fields_that_matter": [],
     "missing_fields_unseen_in_training": ["NAME_HOUSING_TYPE", "REGION_POPULATION_RELATIVE", "DAYS_REGISTRATION"],
 }
 APPLICATION_EXAMPLES: dict[str, Any] = {

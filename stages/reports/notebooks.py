@@ -22,6 +22,7 @@ def main() -> None:
     params = load_params("reports")
     titles = params.section("pipelines")
     notebooks = params.section("notebooks")
+    NOTEBOOKS_DIR.mkdir(exist_ok=True)  # the kernel starts in it
     for pipeline in notebooks.as_dict():
         reports = {
             REPORTS_DIR / pipeline / f"{report}.html": step

@@ -33,7 +33,7 @@ from tests.weather.postgres import postgres_url  # noqa: F401  (the session's Po
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE_PYTHON = Path(__file__).with_name("image_python.py")
 CREDIT_MODEL_DIR = ROOT / "models" / "credit"
-CREDIT_FILES = ("model.joblib", "model_card.json", "shap_background.csv.gz")
+CREDIT_FILES = ("model.joblib", "model_card.json", "shap_background.csv.gz", "missing_value_grid.json")
 LOCATION = "IJmuiden"
 # Model A forecasts 19-21 March, model B (registered later) 21 March too; observations cover 19-20 March.
 DAYS_A = ("2025-03-19", "2025-03-20", "2025-03-21")

@@ -45,6 +45,7 @@ ARTEFACTS = (
     "models/credit/model.joblib",
     "models/credit/model_card.json",
     "models/credit/shap_background.csv.gz",
+    "models/credit/missing_value_grid.json",
 )
 DEBIAN_MIRROR = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
 DEBOOTSTRAP = ["debootstrap", "--variant=minbase", "bookworm"]
