@@ -4,6 +4,7 @@ compare across commits and experiments."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,19 @@ def plots() -> dict:
     return dvc("plots", "show", "--json")
 
 
+def interpolated(text: str) -> str:
+    """A dvc.yaml string with its `${a.b}` params filled in, as DVC renders it."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+
+    def value(match: re.Match) -> str:
+        node = params
+        for key in match.group(1).split("."):
+            node = node[key]
+        return str(node)
+
+    return re.sub(r"\$\{([\w.]+)\}", value, text)
+
+
 def pipeline_of(plot_id: str) -> str:
     """`weather_rmse_by_step` → weather; a folder plot `reports/corn/training_curves` → corn."""
     return plot_id.split("/")[1] if plot_id.startswith("reports/") else plot_id.split("_")[0]
@@ -55,7 +69,7 @@ def test_plot_renders_with_data(plots, plot_id):
         for spec in specs
     ]
     assert rendered, f"{plot_id}: nothing rendered"
-    title = PIPELINE["plots"][PLOT_IDS.index(plot_id)][plot_id]["title"]
+    title = interpolated(PIPELINE["plots"][PLOT_IDS.index(plot_id)][plot_id]["title"])
     for spec in rendered:
         assert spec["type"] == "vega"
         assert title in json.dumps(spec["content"], ensure_ascii=False)

@@ -16,7 +16,7 @@ OVERRIDES = {
     "weather": ("weather.ml.xgboost.max_depth", 7, "weather_train_ml"),
     "corn": ("corn.train.epochs", 4, "corn_train_cnn"),
     "credit": ("credit.cost.fn", 5, "credit_evaluate"),
-    "reviews": ("reviews.lstm.max_epochs", 3, "reviews_train_lstm"),
+    "reviews": ("reviews.lstm.max_epochs", 2, "reviews_train_lstm"),
 }
 
 

@@ -118,5 +118,14 @@ def test_every_report_renders_with_all_its_images(browser, site):
             "img", "images => images.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
         )
         assert not broken, f"{url}: images that do not load: {broken}"
+        page_width, view_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert page_width <= view_width, f"{url}: the page is {page_width} px wide in a {view_width} px window"
+        if page.locator("#provenance").count() and page.locator("body > section").count():  # our own reports
+            too_wide = page.eval_on_selector_all(
+                "table",
+                "tables => tables.filter(t => { const c = (t.closest('.table-scroll') || t).getBoundingClientRect();"
+                " return c.right > document.body.getBoundingClientRect().right + 1; }).length",
+            )
+            assert too_wide == 0, f"{url}: {too_wide} table(s) wider than the text column"
         assert not problems, f"{url}: {problems}"
         page.close()
