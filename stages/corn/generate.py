@@ -12,7 +12,6 @@ import shutil
 from pipelines.common.io import write_json
 from pipelines.common.logs import get_logger
 from pipelines.common.params import load_params
-from pipelines.common.provenance import utc_now
 from pipelines.common.stage import run_stage
 from pipelines.corn.paths import SYNTHETIC_DIR, SYNTHETIC_MANIFEST
 from pipelines.corn.synthetic import Style, write_dataset
@@ -45,7 +44,6 @@ def main() -> None:
     staging = SYNTHETIC_DIR.with_name(SYNTHETIC_DIR.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     manifest = write_dataset(staging, per_split, image_size, seed, style, unicode_form, corrupt)
-    manifest["created"] = utc_now()
     write_json(staging / SYNTHETIC_MANIFEST.name, manifest)
     shutil.rmtree(SYNTHETIC_DIR, ignore_errors=True)
     staging.rename(SYNTHETIC_DIR)

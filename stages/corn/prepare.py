@@ -16,7 +16,6 @@ from pipelines.common.io import read_json, write_json
 from pipelines.common.logs import get_logger
 from pipelines.common.params import Params, load_params
 from pipelines.common.paths import resolve
-from pipelines.common.provenance import utc_now
 from pipelines.common.stage import run_stage
 from pipelines.corn.data import SYNTHETIC_WARNING, Split, english, save_split
 from pipelines.corn.layout import CLASSES, ImageRecord, Scan, load_images, scan_layout, subsample
@@ -159,7 +158,6 @@ def main() -> None:
         "unknown_folders": scan.unknown_folders,
         "notes": notes,
         "generator": manifest,
-        "created": utc_now(),
     }
     write_json(DATASET_SUMMARY, summary)
     write_report(summary, splits)

@@ -16,7 +16,7 @@ from pipelines.common.io import atomic_path, read_json, write_json
 from pipelines.common.logs import get_logger
 from pipelines.common.params import load_params
 from pipelines.common.paths import ROOT
-from pipelines.common.provenance import file_sha256, library_versions, utc_now
+from pipelines.common.provenance import file_sha256, library_versions
 from pipelines.common.stage import run_stage
 from pipelines.credit.data import read_frame, read_summary, write_frame
 from pipelines.credit.features import ENGINEERED, MISSING_COUNT
@@ -105,7 +105,6 @@ def main() -> None:
         "model": best,
         "version": version,
         "family": spec["family"],
-        "created_at": utc_now(),
         "artefact": str(MODEL.relative_to(ROOT)),
         "artefact_sha256": file_sha256(MODEL),
         "task": "probability that a loan applicant defaults (Home Credit application fields)",

@@ -25,6 +25,7 @@ from pipelines.common.io import atomic_path, write_csv, write_json
 from pipelines.common.logs import get_logger
 from pipelines.common.params import Params, load_params
 from pipelines.common.provenance import library_versions
+from pipelines.common.runlog import pop_run_time, write_run_log
 from pipelines.common.stage import run_stage
 from pipelines.credit.calibration import (
     METHODS,
@@ -255,6 +256,7 @@ def main() -> None:
     X, y = features_and_target(read_frame(TRAIN))
     splits = stratified_splits(y, settings.folds, settings.seed)
     summary: dict = {"models": {}, "imbalance": [], "search_history": {}}
+    timing: dict[str, dict] = {}
     oof = pd.DataFrame({ID: X[ID].to_numpy(), TARGET: y})
     started = time.perf_counter()
     with threadpool_limits(1):  # parallelism is over folds; nested BLAS threads would only compete
@@ -271,6 +273,10 @@ def main() -> None:
             oof[name] = pipeline[-1].calibrator.transform(chosen.oof)  # the probability the model serves
             oof[f"{name}{UNCALIBRATED}"] = chosen.oof
             summary["models"][name] = describe(name, chosen, pipeline, calibration, X, y, settings)
+            timing[name] = {
+                "search": [pop_run_time(row) for row in history],
+                "imbalance": [pop_run_time(row) for row in imbalance_rows],
+            }
             summary["search_history"][name] = history
             summary["imbalance"].extend(imbalance_rows)
     summary |= {
@@ -280,11 +286,11 @@ def main() -> None:
         "seed": settings.seed,
         "excluded_features": list(settings.excluded),
         "cost_weights": {"fn": settings.weights.fn, "fp": settings.weights.fp},
-        "seconds": round(time.perf_counter() - started, 1),
         "library_versions": library_versions(("xgboost", "joblib")),
     }
     write_csv(OOF_PREDICTIONS, oof, index=False, float_format="%.6f")
     write_json(TRAIN_SUMMARY, summary)
+    write_run_log("credit_train", {"seconds": round(time.perf_counter() - started, 1), "runs": timing})
 
 
 if __name__ == "__main__":

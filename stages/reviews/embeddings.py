@@ -17,6 +17,7 @@ from pipelines.common.logs import get_logger
 from pipelines.common.params import Params, load_params
 from pipelines.common.paths import resolve, shown
 from pipelines.common.provenance import file_sha256, library_versions
+from pipelines.common.runlog import write_run_log
 from pipelines.common.stage import run_stage
 from pipelines.reviews.data import read_reviews
 from pipelines.reviews.paths import EMBEDDINGS_SUMMARY, INTERIM_SOURCE, embeddings_file, processed_split
@@ -83,8 +84,8 @@ def main() -> None:
             len(vocabulary),
             100 * summary["datasets"][dataset]["share_of_vocabulary_with_vector"],
         )
-    summary["seconds"] = round(time.perf_counter() - started, 1)
     write_json(EMBEDDINGS_SUMMARY, summary)
+    write_run_log("reviews_embeddings", {"seconds": round(time.perf_counter() - started, 1)})
 
 
 if __name__ == "__main__":

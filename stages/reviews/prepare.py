@@ -11,7 +11,7 @@ from pipelines.common.io import write_json
 from pipelines.common.logs import get_logger
 from pipelines.common.params import Params, load_params
 from pipelines.common.paths import resolve, shown
-from pipelines.common.provenance import DATA_KINDS, utc_now
+from pipelines.common.provenance import DATA_KINDS
 from pipelines.common.stage import run_stage
 from pipelines.reviews.data import (
     LABEL,
@@ -73,7 +73,7 @@ def main() -> None:
     reviews = load_params("reviews")
     data = reviews.section("data")
     seed = reviews.integer("seed")
-    provenance = {"primary": data.get("primary", type_=str), "datasets": {}, "prepared_at": utc_now()}
+    provenance = {"primary": data.get("primary", type_=str), "datasets": {}}
     for name in configured_datasets(data):
         splits, provenance["datasets"][name] = prepare_dataset(data, name, seed)
         for split in SPLITS:

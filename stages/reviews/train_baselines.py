@@ -14,7 +14,8 @@ from pipelines.common.io import atomic_path, read_json, write_json
 from pipelines.common.logs import get_logger
 from pipelines.common.params import Params, load_params
 from pipelines.common.progress import progress
-from pipelines.common.provenance import library_versions, utc_now
+from pipelines.common.provenance import library_versions
+from pipelines.common.runlog import pop_run_time, write_run_log
 from pipelines.common.stage import run_stage
 from pipelines.reviews.classical import CLASSIFIERS, HYPERPARAMETER, FeatureSpec, fit_tuned, positive_score
 from pipelines.reviews.data import LABEL, read_reviews
@@ -36,14 +37,14 @@ def feature_specs(settings: Params) -> list[FeatureSpec]:
 
 
 def train_dataset(dataset: str, settings: Params, seed: int):
-    """Every baseline on one data set: (predictions, summaries, fitted models by name)."""
+    """Every baseline on one data set: (predictions, summaries, fitted models, run times by name)."""
     splits = {split: read_reviews(processed_split(dataset, split)) for split in ("train", "validation", "test")}
     classifiers = settings.string_list("classifiers")
     for name in classifiers:
         if name not in CLASSIFIERS:
             settings.choice("classifiers", CLASSIFIERS, name)
     candidates = {name: settings.get(HYPERPARAMETER[name][1], type_=list) for name in classifiers}
-    predictions, summaries, models = [], {}, {}
+    predictions, summaries, models, timing = [], {}, {}, {}
     for spec in progress(feature_specs(settings), f"baselines {dataset}"):
         for classifier, (model, summary) in fit_tuned(
             spec, candidates, splits["train"], splits["validation"], seed
@@ -54,10 +55,11 @@ def train_dataset(dataset: str, settings: Params, seed: int):
                 scores = positive_score(model, frame[spec.input])
                 predicted = model.predict(frame[spec.input])
                 predictions.append(prediction_rows(dataset, name, split, frame[LABEL], scores, predicted))
+            timing[name] = pop_run_time(summary)
             summaries[name] = summary
             models[name] = model
             log.info("%s %s: validation accuracy %.3f", dataset, name, summary["validation_accuracy"])
-    return predictions, summaries, models
+    return predictions, summaries, models, timing
 
 
 def best_on_validation(summaries: dict[str, dict]) -> str:
@@ -71,9 +73,9 @@ def main() -> None:
     seed = reviews.integer("seed")
     source = read_json(INTERIM_SOURCE)
     primary = source["primary"]
-    predictions, summary = [], {"trained_at": utc_now(), "seed": seed, "datasets": {}, "best": {}}
+    predictions, summary, timing = [], {"seed": seed, "datasets": {}, "best": {}}, {}
     for dataset in source["datasets"]:
-        rows, summaries, models = train_dataset(dataset, settings, seed)
+        rows, summaries, models, timing[dataset] = train_dataset(dataset, settings, seed)
         predictions.extend(rows)
         best = best_on_validation(summaries)
         summary["datasets"][dataset] = summaries
@@ -89,6 +91,7 @@ def main() -> None:
     summary["library_versions"] = library_versions(("joblib",))
     write_predictions(BASELINE_PREDICTIONS, pd.concat(predictions, ignore_index=True))
     write_json(BASELINE_SUMMARY, summary)
+    write_run_log("reviews_train_baselines", {"runs": timing})
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from pipelines.common.io import atomic_path, read_json, write_json
 from pipelines.common.logs import get_logger
 from pipelines.common.params import load_params
 from pipelines.common.paths import ROOT
-from pipelines.common.provenance import file_sha256, library_versions, utc_now
+from pipelines.common.provenance import file_sha256, library_versions
 from pipelines.common.stage import run_stage, stage_parser
 from pipelines.weather import database
 from pipelines.weather.data import Problem, load_problem, read_series
@@ -154,7 +154,6 @@ def _run_batch(start: str, days: int, engine) -> dict:
         "data": metrics["data"],
         "data_sha256": data_hash,
         "library_versions": library_versions(("xgboost", "statsmodels", "pmdarima", "joblib")),
-        "created_at": utc_now(),
     }
     forecasts = add_intervals(long_forecasts(best, predicted, problem.target, "batch"), card["intervals"])
     forecasts["explanatory"] = [explanatory[day.normalize()] for day in forecasts["target_time"]]
