@@ -43,6 +43,7 @@ class PageReader(HTMLParser):
         self.provenance: dict[str, str] = {}
         self.images: list[str] = []
         self.links: list[str] = []
+        self.external = False  # a library's page (Evidently…) under the project's banner
         self._in_title = False
         self._in_provenance = 0  # depth of nested tags inside the provenance block
         self._key: str | None = None
@@ -56,6 +57,8 @@ class PageReader(HTMLParser):
             self.images.append(attributes["src"])
         elif tag == "a" and attributes.get("href"):
             self.links.append(attributes["href"])
+        if attributes.get("id") == "project-banner":
+            self.external = True
         if attributes.get("id") == "provenance":
             self._in_provenance = 1
         elif self._in_provenance:
@@ -231,9 +234,11 @@ def pipeline_reports(
                 "stage": stage,
                 "command": command,
                 "figures": figures,
+                "external": reader.external,
             }
         )
-    return reports
+    # The project's own reports first: a library's page (Evidently's drift page) follows the summary explaining it.
+    return sorted(reports, key=lambda report: report["external"])
 
 
 def build_index(settings: Params, reports_dir: Path, outputs: dict[str, tuple[str, str]]) -> Path:

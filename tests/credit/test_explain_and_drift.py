@@ -80,3 +80,20 @@ def test_importance_table_and_client_explanations(small_split, fitted_xgboost):
         assert client.decision == ("refused" if client.probability >= 0.5 else "granted")
         assert f"Client {client.client_id}" in client.sentence(0.5)
         assert len(client.summary()["top_contributions"]) == 5
+
+
+def test_the_evidently_page_note_states_its_own_share_and_the_data_sets():
+    from stages.credit.drift import page_note
+
+    metrics = {
+        "report_columns": ["predicted_probability", "A", "B", "C"],
+        "report_columns_drifted": 2,
+        "columns_tested": 40,
+        "columns_drifted": 4,
+        "share_drifted": 0.1,
+    }
+    note = page_note(metrics, report_columns=2, top_drifts=3)
+    assert "2 of 4 columns, 50 %" in note and "over all 40 fields the model reads, 4 drift (10 %)" in note
+    metrics |= {"report_columns_drifted": 0, "columns_drifted": 20, "share_drifted": 0.5}
+    note = page_note(metrics, report_columns=2, top_drifts=3)
+    assert "0 of 4 columns, 0 %" in note and "20 drift (50 %)" in note

@@ -116,3 +116,17 @@ def test_interpretation_states_the_verdict_and_the_uncertainty():
     assert "Synthetic data" in text
     worse = {**CONTRACT, "test": {**CONTRACT["test"], "good": {"rmse": 3.5, "accuracy": 0.7}}}
     assert "good beats naive on accuracy but not on rmse" in interpretation(headline("demo", settings, worse))
+
+
+def test_a_library_page_is_listed_after_the_projects_own_reports(tmp_path):
+    from pipelines.reporting.report import label_external_page
+    from stages.reports.index import pipeline_reports
+
+    reports = demo_reports(tmp_path)
+    library_page = reports / "demo" / "aaa_library.html"  # sorts first by name
+    library_page.write_text("<html><head><title>x</title></head><body><p>drawn by a library</p></body></html>")
+    label_external_page(library_page, "Demo — library page", {"kind": "synthetic", "data source": "made-up"})
+    outputs = OUTPUTS | {"reports/demo/aaa_library.html": ("demo_evaluate", "python -m stages.demo.evaluate")}
+    listed = pipeline_reports("demo", reports, outputs, reports)
+    assert [report["title"] for report in listed] == ["Demo — evaluation", "Demo — library page"]
+    assert [report["external"] for report in listed] == [False, True]
