@@ -6,6 +6,8 @@ measures in the clone:
   stage to the next announcement) with the peak resident memory of the stage's processes (sampled
   every 0.2 s with psutil);
 - a no-op `dvc repro` right after (median of three runs);
+- whether the run reproduced the committed numbers: `dvc metrics diff` (committed HEAD against the clone's
+  fresh run: every metric that differs, printed) and `git status` (every tracked file the run changed);
 - the test suite (`python -m pytest`, as `make test` runs it) unless --skip-tests.
 Results go to reports/bench.json in THIS checkout (the reports index shows them), with the command,
 commit, machine and load average. Uses the running interpreter's environment (run it with the
@@ -22,6 +24,7 @@ A benchmark, not a test: it asserts nothing; it records the goals (full repro <=
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -119,6 +122,20 @@ def full_repro(clone: Path, env: dict[str, str]) -> dict:
     return {"seconds": round(end - begin, 1), "stages": stages}
 
 
+def compare_with_committed(clone: Path, env: dict[str, str]) -> dict:
+    """What the fresh run changed: metrics that differ from the committed ones, and tracked files it modified."""
+    diff = subprocess.run(["dvc", "metrics", "diff", "--json"], cwd=clone, env=env, capture_output=True, text=True)
+    if diff.returncode != 0:
+        sys.exit(f"error: dvc metrics diff failed in the clone:\n{diff.stderr[-2000:]}")
+    differing = [
+        {"file": path, "metric": name, "committed": values.get("old"), "reproduced": values.get("new")}
+        for path, metrics in sorted(json.loads(diff.stdout or "{}").items())
+        for name, values in sorted(metrics.items())
+    ]
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True, check=True)
+    return {"metrics_differing": differing, "files_changed": status.stdout.splitlines()}
+
+
 def run_test_suite(clone: Path, env: dict[str, str], python: str) -> dict:
     seconds, result = timed([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], clone, env)
     summary = next((line for line in reversed(result.stdout.splitlines()) if " in " in line), "")
@@ -156,6 +173,11 @@ def main() -> None:
     load_before = os.getloadavg()
     print(f"full dvc repro in {clone} (load average {load_before[0]:.2f})", flush=True)
     results["full_repro"] = full_repro(clone, env)
+    results["reproduced"] = compare_with_committed(clone, env)
+    for row in results["reproduced"]["metrics_differing"]:
+        print(f"  differs: {row['file']} {row['metric']}: committed {row['committed']}, now {row['reproduced']}")
+    for line in results["reproduced"]["files_changed"]:
+        print(f"  changed by the run: {line}")
     noop = []
     for _ in range(3):
         seconds, result = timed(["dvc", "repro"], clone, env)
@@ -181,6 +203,18 @@ def main() -> None:
             "value": f"{noop_median:.1f} s",
             "goal": "≤ 5 s",
             "met": noop_median <= GOALS["noop_repro_seconds"],
+        },
+        {
+            "measure": "metrics identical to the committed ones (dvc metrics diff)",
+            "value": f"{len(results['reproduced']['metrics_differing'])} differ",
+            "goal": "0 differ",
+            "met": not results["reproduced"]["metrics_differing"],
+        },
+        {
+            "measure": "git status clean after the run",
+            "value": f"{len(results['reproduced']['files_changed'])} files changed",
+            "goal": "0 files changed",
+            "met": not results["reproduced"]["files_changed"],
         },
         {
             "measure": f"peak memory of the heaviest stage ({heaviest['stage']})",
