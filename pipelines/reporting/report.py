@@ -52,6 +52,17 @@ def report_data_path(path: str | Path) -> Path:
     return path.with_name(f"{path.stem}.report.json")
 
 
+def flat_labels(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with a multi-level index or header joined into one level ("mean / accuracy"): the split JSON of
+    a MultiIndex is lists of tuples, which a notebook cannot rebuild into the same table with one constructor."""
+    table = table.copy()
+    for axis in ("index", "columns"):
+        labels = getattr(table, axis)
+        if isinstance(labels, pd.MultiIndex):
+            setattr(table, axis, [" / ".join(str(part) for part in label if str(part)) for label in labels])
+    return table
+
+
 def report_data(path: Path, title: str, provenance: dict, sections: list[Section]) -> dict:
     """The report's content as plain data (what the notebooks are built from: one source for both)."""
     return {
@@ -62,7 +73,7 @@ def report_data(path: Path, title: str, provenance: dict, sections: list[Section
                 "heading": section.heading,
                 "paragraphs": section.paragraphs,
                 "tables": [
-                    {"caption": caption, **json.loads(table.to_json(orient="split", double_precision=6))}
+                    {"caption": caption, **json.loads(flat_labels(table).to_json(orient="split", double_precision=6))}
                     for caption, table in section.tables
                 ],
                 "figures": [

@@ -22,6 +22,9 @@ def artefacts(tmp_path):
     ax.plot([0, 1], [1, 0])
     figure = save_figure(fig, reports / "evaluation" / "curve.png", "source: test")
     table = pd.DataFrame({"rmse": [1.25, 2.5]}, index=["ridge", "persistence"])
+    seeds = pd.DataFrame(  # a multi-level header, as the seed-spread tables have
+        [[0.91, 0.02]], index=["adam"], columns=pd.MultiIndex.from_tuples([("accuracy", "mean"), ("accuracy", "std")])
+    )
     render_report(
         reports / "evaluation.html",
         "Demo — evaluation",
@@ -30,7 +33,7 @@ def artefacts(tmp_path):
             Section(
                 "Results",
                 ["Ridge is 50 % below persistence."],
-                [("RMSE per model", table)],
+                [("RMSE per model", table), ("Accuracy over seeds", seeds)],
                 [Figure(figure, "A curve")],
             )
         ],
@@ -63,6 +66,7 @@ def test_the_notebook_follows_the_course_and_runs(artefacts):
     assert outputs and not [output for output in outputs if output.output_type == "error"]
     shown = "\n".join(output.get("data", {}).get("text/plain", "") for output in outputs)
     assert "1.25" in shown and "persistence" in shown and "made-up series" in shown
+    assert "accuracy / mean" in shown and "0.91" in shown
     write_notebook(notebook, path)
     first = path.read_bytes()
     again = execute(
