@@ -56,6 +56,12 @@ COPY models/credit/model.joblib models/credit/model_card.json models/credit/shap
 COPY pipelines/ pipelines/
 COPY api/ api/
 
+# The one thing the service writes: every scoring request and its answer (api/events.py), in a SQLite file
+# of a folder the `api` user owns; mount a volume there to keep them, or point CREDIT_EVENTS_URL at PostgreSQL.
+RUN mkdir -p /var/lib/credit-events && chown 10001:10001 /var/lib/credit-events
+ENV CREDIT_EVENTS_URL=sqlite:////var/lib/credit-events/credit_events.sqlite
+VOLUME ["/var/lib/credit-events"]
+
 # "0.0.0" unless CI passes the commit id; last, so a new commit rebuilds only this layer.
 ARG APP_VERSION=0.0.0
 ENV APP_VERSION=${APP_VERSION}

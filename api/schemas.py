@@ -186,6 +186,16 @@ class CreditHealth(BaseModel):
     )
 
 
+class EventStoreHealth(BaseModel):
+    enabled: bool = Field(
+        description="Scoring requests are being stored (CREDIT_EVENTS_URL); scoring answers either way"
+    )
+    detail: str | None = Field(default=None, description="Why not: the store could not be opened, or is turned off")
+    stored: int = Field(description="Events stored since start-up")
+    failed: int = Field(description="Events the database refused since start-up (logged)")
+    dropped: int = Field(description="Events dropped because the write queue was full (logged)")
+
+
 class Health(BaseModel):
     status: Literal["ok", "degraded"] = Field(
         description="The weather service: ok when the database is readable and holds predictions and the model "
@@ -197,6 +207,7 @@ class Health(BaseModel):
     database: DatabaseHealth
     model_card: ModelCardHealth
     credit: CreditHealth
+    credit_events: EventStoreHealth
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -236,6 +247,7 @@ class Health(BaseModel):
                         "created_at": "2026-11-29T16:01:46+00:00",
                         "library_mismatches": {},
                     },
+                    "credit_events": {"enabled": True, "detail": None, "stored": 42, "failed": 0, "dropped": 0},
                 }
             ]
         }

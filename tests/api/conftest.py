@@ -28,7 +28,7 @@ import httpx
 import pytest
 
 from tests.services import free_port, stop, wait_until_up
-from tests.weather.postgres import postgres_url  # noqa: F401  (the session's PostgreSQL server, started on demand)
+from tests.weather.postgres import postgres_url, sql_url  # noqa: F401  (PostgreSQL, started on demand; a fresh database per test)
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE_PYTHON = Path(__file__).with_name("image_python.py")
@@ -222,7 +222,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, credit_model_dir: Path
     card = write_model_card(directory / "model_card.json")
     env = {key: value for key, value in os.environ.items() if key != "APP_VERSION"}
     env |= {"WEATHER_DATABASE_URL": f"sqlite:///{database}", "WEATHER_MODEL_CARD": str(card), "LOG_LEVEL": "INFO"}
-    env |= {"CREDIT_MODEL_DIR": str(credit_model_dir)}
+    env |= {"CREDIT_MODEL_DIR": str(credit_model_dir), "CREDIT_EVENTS_URL": f"sqlite:///{directory / 'events.sqlite'}"}
     log_file = directory / "uvicorn.log"
     for _attempt in range(3):  # the port may be taken between choosing it and binding it: try another
         port = free_port()
