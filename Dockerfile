@@ -49,6 +49,8 @@ COPY data/db/weather.sqlite data/db/weather.sqlite
 COPY models/weather/model_card.json models/weather/model_card.json
 COPY models/credit/model.joblib models/credit/model_card.json models/credit/shap_background.csv.gz \
      models/credit/missing_value_grid.json models/credit/
+# The monitoring summary of the recorded traffic, until the monitor writes a newer one (CREDIT_MONITORING_SUMMARY).
+COPY reports/credit/monitoring.json reports/credit/monitoring.json
 
 # The code: the API (with its form page, api/static/) and the library it imports, `pipelines/` (the weather
 # database layer and its migrations, credit scoring and the modules the pickled model is made of). The

@@ -263,6 +263,28 @@ class CreditDecisionRule(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class MonitoringAlert(BaseModel):
+    name: str = Field(description="The figure beyond its limit, e.g. score_psi, latency_p95_ms")
+    value: float
+    limit: float
+    message: str
+
+
+class MonitoringSummary(BaseModel):
+    """The latest summary the monitoring command wrote (stages/credit/monitor.py)."""
+
+    status: Literal["ok", "alert"] = Field(description="alert when any figure is beyond its limit")
+    alerts: list[MonitoringAlert]
+    source: str = Field(description="The events monitored: a recorded traffic file or the event store")
+    model: dict[str, str] = Field(description="The registered model the reference belongs to")
+    operations: dict[str, Any] = Field(description="Requests, 4xx/5xx rates, p50/p95 latency, requests per day")
+    scores: dict[str, Any] = Field(description="Probability and refusal rate against the training reference")
+    drift: dict[str, Any] = Field(description="Evidently's verdict on the inputs, per field the model reads")
+    limits: dict[str, float] = Field(description="params.yaml credit.monitor.limits")
+
+    model_config = ConfigDict(extra="allow")
+
+
 class CreditModelCard(BaseModel):
     """The registered credit model's card (models/credit/model_card.json, written by the credit_register stage),
     served as it is on disk; the fields below are documented, the card may hold more."""

@@ -8,6 +8,8 @@
 - `CREDIT_EVENTS_URL`: where every `POST /credit/score` request and its answer are stored (api/events.py);
   default the SQLite file `data/db/credit_events.sqlite`, `off` stores nothing.
 - `CREDIT_EVENTS_RETENTION_DAYS`: stored events older than this are deleted; default 90.
+- `CREDIT_MONITORING_SUMMARY`: the monitoring summary `GET /credit/monitoring` serves; default
+  `reports/credit/monitoring.json` (what `python -m stages.credit.monitor` writes).
 - `APP_VERSION`: what `GET /version` answers; default `0.0.0` (the image built by CI bakes in the commit id).
 - `LOG_LEVEL`: DEBUG, INFO, WARNING, ERROR or CRITICAL; default INFO.
 - `MAX_PERIOD_DAYS`: the longest period `/predictions/combined` accepts, in days; default 31.
@@ -36,6 +38,7 @@ from pipelines.weather.database import ENV_VAR, database_url
 DEFAULT_DATABASE_URL = "sqlite:///data/db/weather.sqlite"
 DEFAULT_MODEL_CARD = "models/weather/model_card.json"
 DEFAULT_CREDIT_MODEL_DIR = "models/credit"
+DEFAULT_MONITORING_SUMMARY = "reports/credit/monitoring.json"
 DEFAULT_VERSION = "0.0.0"
 DEFAULT_MAX_PERIOD_DAYS = 31
 MAX_PERIOD_LIMIT = 3660  # ten years: anything longer is a typo, not a setting
@@ -65,6 +68,7 @@ class Settings:
     body_timeout_s: int = DEFAULT_BODY_TIMEOUT_S
     events_url: str | None = None  # None: scoring requests are not stored (the default of Settings built in code)
     events_retention_days: int = DEFAULT_EVENTS_RETENTION_DAYS
+    monitoring_summary: Path = field(default_factory=lambda: resolve(DEFAULT_MONITORING_SUMMARY))
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -80,6 +84,7 @@ class Settings:
             scoring_threads=_whole_number("SCORING_THREADS", DEFAULT_SCORING_THREADS, 1, 64),
             body_timeout_s=_whole_number("BODY_TIMEOUT_S", DEFAULT_BODY_TIMEOUT_S, 1, 600),
             events_url=_events_url(env.get(events.ENV_VAR)),
+            monitoring_summary=resolve(env.get("CREDIT_MONITORING_SUMMARY") or DEFAULT_MONITORING_SUMMARY),
             events_retention_days=_whole_number(
                 "CREDIT_EVENTS_RETENTION_DAYS", DEFAULT_EVENTS_RETENTION_DAYS, 1, MAX_PERIOD_LIMIT
             ),

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from pipelines.credit import events
 from pipelines.storage.sql import make_engine
+from tests.api.conftest import MONITORING_SUMMARY as SUMMARY
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
@@ -136,3 +137,27 @@ def test_the_event_of_an_answer_the_client_cannot_parse_keeps_its_text() -> None
     now = dt.datetime.now(dt.UTC)
     row = event_from_exchange(now, 500, 3.0, json.dumps({"SK_ID_CURR": 2**70}).encode(), b"Internal Server Error")
     assert row["error"] == "Internal Server Error" and row["client_id"] is None
+
+
+# --- GET /credit/monitoring ----------------------------------------------------------------------
+
+
+def test_the_monitoring_summary_is_served_as_written(make_client, tmp_path: Path) -> None:
+    path = tmp_path / "monitoring.json"
+    path.write_text(json.dumps(SUMMARY))
+    client = make_client(monitoring_summary=path)
+    answer = client.get("/credit/monitoring")
+    assert answer.status_code == 200 and answer.json() == SUMMARY
+    path.write_text(json.dumps(SUMMARY | {"status": "ok", "alerts": []}))  # rewritten by the next run
+    assert client.get("/credit/monitoring").json()["status"] == "ok"
+
+
+def test_no_or_a_broken_monitoring_summary_is_503_saying_what_to_run(make_client, tmp_path: Path) -> None:
+    path = tmp_path / "monitoring.json"
+    client = make_client(monitoring_summary=path)
+    missing = client.get("/credit/monitoring")
+    assert missing.status_code == 503 and "python -m stages.credit.monitor" in missing.json()["detail"]
+    assert str(tmp_path) not in missing.text  # no server path in a public answer
+    path.write_text(json.dumps({"status": "maybe"}))
+    broken = client.get("/credit/monitoring")
+    assert broken.status_code == 503 and "unreadable" in broken.json()["detail"]
