@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import logging
 import math
 import os
 import socket
@@ -142,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events-url", default=None, help="with --serve: the event store (default: a new file)")
     parser.add_argument("--export", type=Path, default=None, help="with --serve: write the stored events here")
     args = parser.parse_args(argv)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the progress bar
     if args.limit < 0:
         parser.error(f"--limit: must be 0 (all) or more, got {args.limit}")
     if args.export and not args.serve:
