@@ -49,12 +49,20 @@ COPY data/db/weather.sqlite data/db/weather.sqlite
 COPY models/weather/model_card.json models/weather/model_card.json
 COPY models/credit/model.joblib models/credit/model_card.json models/credit/shap_background.csv.gz \
      models/credit/missing_value_grid.json models/credit/
+# The monitoring summary of the recorded traffic, until the monitor writes a newer one (CREDIT_MONITORING_SUMMARY).
+COPY reports/credit/monitoring.json reports/credit/monitoring.json
 
 # The code: the API (with its form page, api/static/) and the library it imports, `pipelines/` (the weather
 # database layer and its migrations, credit scoring and the modules the pickled model is made of). The
 # stage commands (`stages/`) never enter the image; neither do the training libraries (requirements-api.txt).
 COPY pipelines/ pipelines/
 COPY api/ api/
+
+# The one thing the service writes: every scoring request and its answer (api/events.py), in a SQLite file
+# of a folder the `api` user owns; mount a volume there to keep them, or point CREDIT_EVENTS_URL at PostgreSQL.
+RUN mkdir -p /var/lib/credit-events && chown 10001:10001 /var/lib/credit-events
+ENV CREDIT_EVENTS_URL=sqlite:////var/lib/credit-events/credit_events.sqlite
+VOLUME ["/var/lib/credit-events"]
 
 # "0.0.0" unless CI passes the commit id; last, so a new commit rebuilds only this layer.
 ARG APP_VERSION=0.0.0

@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from api.errors import BadInput, Unavailable
-from api.schemas import EXAMPLE_CREDIT_VERSION, CreditHealth, CreditModelCard, ErrorMessage
+from api.schemas import EXAMPLE_CREDIT_VERSION, CreditHealth, CreditModelCard, ErrorMessage, MonitoringSummary
 from api.store import redact_paths
 from pipelines.common.errors import DataError
 from pipelines.credit.schema import REQUIRED
@@ -225,6 +225,35 @@ async def model_card(credit: CreditDep) -> Response:
     assert credit.scorer is not None and credit.card_json is not None
     log.info("GET /credit/model: %s %s", credit.scorer.model_card.get("model"), credit.scorer.version)
     return Response(credit.card_json, media_type="application/json")
+
+
+@router.get(
+    "/monitoring",
+    response_model=MonitoringSummary,
+    responses={503: {"model": ErrorMessage, "description": "No monitoring summary written yet, or unreadable"}},
+    summary="The latest production monitoring summary and its alerts",
+)
+async def monitoring(request: Request) -> Response:
+    """What the last run of the monitoring command (`python -m stages.credit.monitor`) found in the stored
+    scoring events: requests, error rates and latency, the score and refusal-rate shift against the training
+    reference, input drift, and the alerts (`status` is `alert` when any fired). Read at every request: the
+    monitor rewrites the file."""
+    path: Path = request.app.state.service.settings.monitoring_summary
+    try:
+        content = path.read_bytes()
+        summary = MonitoringSummary.model_validate_json(content)
+    except FileNotFoundError:
+        raise Unavailable(
+            f"no monitoring summary yet ({redact_paths(str(path), path)}): run python -m stages.credit.monitor",
+            retry=False,
+        ) from None
+    except (OSError, ValidationError) as error:
+        log.error("cannot read the monitoring summary %s: %s", path, error)
+        raise Unavailable(
+            f"the monitoring summary {redact_paths(str(path), path)} is unreadable", retry=False
+        ) from None
+    log.info("GET /credit/monitoring: %s, %d alert(s)", summary.status, len(summary.alerts))
+    return Response(content, media_type="application/json")
 
 
 @router.get("/form", response_class=HTMLResponse, summary="A page to try one application by hand")

@@ -33,6 +33,7 @@ from api.cache import MISSING
 from api.credit import CreditModel, credit_health, load_credit
 from api.credit import router as credit_router
 from api.errors import BadInput, NoPredictions, Unavailable
+from api.events import EventRecorder, ScoringEventCapture
 from api.guards import RequestGuard
 from api.schemas import (
     EXAMPLE_DATE,
@@ -40,6 +41,7 @@ from api.schemas import (
     DatabaseHealth,
     DayPredictions,
     ErrorMessage,
+    EventStoreHealth,
     Health,
     ModelCardHealth,
     ModelSummary,
@@ -65,7 +67,8 @@ weather pipeline's batch stage and stored in its database. The service only read
 
 Credit default scoring: the probability that a loan applicant defaults, the decision at the registered
 threshold and the fields that moved the score most, from the credit pipeline's registered model
-(`POST /credit/score`; a page to try it by hand at [`/credit/form`](/credit/form)).
+(`POST /credit/score`; a page to try it by hand at [`/credit/form`](/credit/form)). Every scoring request
+and its answer are stored for production monitoring (`CREDIT_EVENTS_URL`; what the client sent, nothing more).
 
 * Dates are `YYYY-MM-DD` days in UTC, between {FIRST_DAY} and {LAST_DAY}.
 * Client mistakes answer **422** with a message naming what was wrong; a day without predictions answers
@@ -94,6 +97,7 @@ class Service:
     store: PredictionStore
     model_card: ModelCard
     credit: CreditModel
+    events: EventRecorder | None = None  # None: scoring requests are not stored (Settings.events_url)
 
 
 def create_app(settings: Settings | None = None, credit: CreditModel | None = None) -> FastAPI:
@@ -118,12 +122,17 @@ def create_app(settings: Settings | None = None, credit: CreditModel | None = No
             load_model_card(current.model_card_path),
             credit or load_credit(current.credit_model_dir),
         )
+        if current.events_url:
+            service.events = EventRecorder(current.events_url, current.events_retention_days)
+            service.events.start()
         app.state.service = service
         _log_startup(service)
         try:
             yield
         finally:
             service.store.close()
+            if service.events is not None:
+                service.events.stop()
             log.info("stopped; database engine closed")
 
     app = FastAPI(
@@ -139,15 +148,22 @@ def create_app(settings: Settings | None = None, credit: CreditModel | None = No
     _add_offline_docs(app)
     errors.install(app)
     app.add_middleware(CachedDayFastPath, service=lambda: getattr(app.state, "service", None))
-    app.add_middleware(  # added last: outermost, so its headers and limits cover the fast path too
+    app.add_middleware(
         RequestGuard,
         max_body_bytes=lambda: getattr(app.state, "max_body_bytes", DEFAULT_MAX_BODY_BYTES),
         limited_paths={"/credit/score": lambda: getattr(app.state, "scoring_slots", DEFAULT_SCORING_THREADS)},
         body_timeout_s=lambda: getattr(app.state, "body_timeout_s", DEFAULT_BODY_TIMEOUT_S),
     )
+    # Added last: outermost, so the guard's own 413/415/408 answers are stored and latency includes its queue.
+    app.add_middleware(ScoringEventCapture, recorder=lambda: _recorder(app))
     _add_routes(app)
     app.include_router(credit_router)
     return app
+
+
+def _recorder(app: FastAPI) -> EventRecorder | None:
+    service = getattr(app.state, "service", None)
+    return None if service is None else service.events
 
 
 DOCS_ASSETS = "/docs-assets"
@@ -404,6 +420,7 @@ def _add_routes(app: FastAPI) -> None:
             database=database,
             model_card=model_card,
             credit=credit,
+            credit_events=_events_health(service.events),
         )
         level = logging.INFO if ok else logging.WARNING
         log.log(
@@ -415,6 +432,17 @@ def _add_routes(app: FastAPI) -> None:
             service.credit.detail or "ok",
         )
         return answer
+
+
+def _events_health(recorder: EventRecorder | None) -> EventStoreHealth:
+    if recorder is None:
+        return EventStoreHealth(
+            enabled=False, detail="not stored: CREDIT_EVENTS_URL is off", stored=0, failed=0, dropped=0
+        )
+    status = recorder.status()
+    return EventStoreHealth(
+        enabled=status.enabled, detail=status.detail, stored=status.stored, failed=status.failed, dropped=status.dropped
+    )
 
 
 DAY_PREFIX = "/predictions/"

@@ -186,6 +186,16 @@ class CreditHealth(BaseModel):
     )
 
 
+class EventStoreHealth(BaseModel):
+    enabled: bool = Field(
+        description="Scoring requests are being stored (CREDIT_EVENTS_URL); scoring answers either way"
+    )
+    detail: str | None = Field(default=None, description="Why not: the store could not be opened, or is turned off")
+    stored: int = Field(description="Events stored since start-up")
+    failed: int = Field(description="Events the database refused since start-up (logged)")
+    dropped: int = Field(description="Events dropped because the write queue was full (logged)")
+
+
 class Health(BaseModel):
     status: Literal["ok", "degraded"] = Field(
         description="The weather service: ok when the database is readable and holds predictions and the model "
@@ -197,6 +207,7 @@ class Health(BaseModel):
     database: DatabaseHealth
     model_card: ModelCardHealth
     credit: CreditHealth
+    credit_events: EventStoreHealth
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -236,6 +247,7 @@ class Health(BaseModel):
                         "created_at": "2026-11-29T16:01:46+00:00",
                         "library_mismatches": {},
                     },
+                    "credit_events": {"enabled": True, "detail": None, "stored": 42, "failed": 0, "dropped": 0},
                 }
             ]
         }
@@ -247,6 +259,28 @@ class CreditDecisionRule(BaseModel):
     rule: str | None = None
     cost_weights: dict[str, float] | None = Field(default=None, description="Cost of a false negative, positive")
     chosen_on: str | None = None
+
+    model_config = ConfigDict(extra="allow")
+
+
+class MonitoringAlert(BaseModel):
+    name: str = Field(description="The figure beyond its limit, e.g. score_psi, latency_p95_ms")
+    value: float
+    limit: float
+    message: str
+
+
+class MonitoringSummary(BaseModel):
+    """The latest summary the monitoring command wrote (stages/credit/monitor.py)."""
+
+    status: Literal["ok", "alert"] = Field(description="alert when any figure is beyond its limit")
+    alerts: list[MonitoringAlert]
+    source: str = Field(description="The events monitored: a recorded traffic file or the event store")
+    model: dict[str, str] = Field(description="The registered model the reference belongs to")
+    operations: dict[str, Any] = Field(description="Requests, 4xx/5xx rates, p50/p95 latency, requests per day")
+    scores: dict[str, Any] = Field(description="Probability and refusal rate against the training reference")
+    drift: dict[str, Any] = Field(description="Evidently's verdict on the inputs, per field the model reads")
+    limits: dict[str, float] = Field(description="params.yaml credit.monitor.limits")
 
     model_config = ConfigDict(extra="allow")
 

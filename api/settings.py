@@ -5,6 +5,11 @@
 - `WEATHER_MODEL_CARD`: the deployed model's card, reported by `/health`; default `models/weather/model_card.json`.
 - `CREDIT_MODEL_DIR`: the registered credit model that `/credit/score` serves (model.joblib, model_card.json,
   shap_background.csv.gz); default `models/credit`.
+- `CREDIT_EVENTS_URL`: where every `POST /credit/score` request and its answer are stored (api/events.py);
+  default the SQLite file `data/db/credit_events.sqlite`, `off` stores nothing.
+- `CREDIT_EVENTS_RETENTION_DAYS`: stored events older than this are deleted; default 90.
+- `CREDIT_MONITORING_SUMMARY`: the monitoring summary `GET /credit/monitoring` serves; default
+  `reports/credit/monitoring.json` (what `python -m stages.credit.monitor` writes).
 - `APP_VERSION`: what `GET /version` answers; default `0.0.0` (the image built by CI bakes in the commit id).
 - `LOG_LEVEL`: DEBUG, INFO, WARNING, ERROR or CRITICAL; default INFO.
 - `MAX_PERIOD_DAYS`: the longest period `/predictions/combined` accepts, in days; default 31.
@@ -27,11 +32,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.common.paths import PARAMS_FILE, resolve
+from pipelines.credit import events
 from pipelines.weather.database import ENV_VAR, database_url
 
 DEFAULT_DATABASE_URL = "sqlite:///data/db/weather.sqlite"
 DEFAULT_MODEL_CARD = "models/weather/model_card.json"
 DEFAULT_CREDIT_MODEL_DIR = "models/credit"
+DEFAULT_MONITORING_SUMMARY = "reports/credit/monitoring.json"
 DEFAULT_VERSION = "0.0.0"
 DEFAULT_MAX_PERIOD_DAYS = 31
 MAX_PERIOD_LIMIT = 3660  # ten years: anything longer is a typo, not a setting
@@ -39,6 +46,8 @@ DEFAULT_MAX_BODY_BYTES = 64 * 1024
 MAX_BODY_LIMIT = 16 * 1024 * 1024
 DEFAULT_SCORING_THREADS = 2
 DEFAULT_BODY_TIMEOUT_S = 10
+DEFAULT_EVENTS_RETENTION_DAYS = 90
+EVENTS_OFF = "off"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -57,6 +66,9 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     scoring_threads: int = DEFAULT_SCORING_THREADS
     body_timeout_s: int = DEFAULT_BODY_TIMEOUT_S
+    events_url: str | None = None  # None: scoring requests are not stored (the default of Settings built in code)
+    events_retention_days: int = DEFAULT_EVENTS_RETENTION_DAYS
+    monitoring_summary: Path = field(default_factory=lambda: resolve(DEFAULT_MONITORING_SUMMARY))
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -71,6 +83,11 @@ class Settings:
             max_body_bytes=_whole_number("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1024, MAX_BODY_LIMIT),
             scoring_threads=_whole_number("SCORING_THREADS", DEFAULT_SCORING_THREADS, 1, 64),
             body_timeout_s=_whole_number("BODY_TIMEOUT_S", DEFAULT_BODY_TIMEOUT_S, 1, 600),
+            events_url=_events_url(env.get(events.ENV_VAR)),
+            monitoring_summary=resolve(env.get("CREDIT_MONITORING_SUMMARY") or DEFAULT_MONITORING_SUMMARY),
+            events_retention_days=_whole_number(
+                "CREDIT_EVENTS_RETENTION_DAYS", DEFAULT_EVENTS_RETENTION_DAYS, 1, MAX_PERIOD_LIMIT
+            ),
         )
 
 
@@ -97,6 +114,15 @@ def _params_database_url() -> str:
     except Exception as error:  # a broken params.yaml must not hide behind a silent default
         raise SettingsError(f"params.yaml weather.batch.database_url: {error}") from error
     return str(value)
+
+
+def _events_url(value: str | None) -> str | None:
+    if value is not None and value.strip().lower() == EVENTS_OFF:
+        return None
+    try:
+        return events.events_url(value.strip() if value else None)
+    except Exception as error:  # sqlalchemy.exc.ArgumentError and friends: an unparsable URL
+        raise SettingsError(f"{events.ENV_VAR}: not a database URL (or '{EVENTS_OFF}'): {error}") from error
 
 
 def _log_level(value: str | None) -> str:

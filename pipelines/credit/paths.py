@@ -36,3 +36,7 @@ DRIFT_SUMMARY_HTML = DIRS["reports"] / "drift_summary.html"
 DRIFT_FIGURES = DIRS["reports"] / "drift"
 DRIFT_COLUMNS = DIRS["reports"] / "drift_columns.csv"
 DRIFT_METRICS = DIRS["reports"] / "drift.json"
+# credit_monitor (over recorded traffic; in production `--out-dir` puts the same files elsewhere)
+RECORDED_TRAFFIC = DIRS["external"] / "recorded_traffic.jsonl.gz"
+MONITORING_DIR = DIRS["reports"]
+MONITORING_SUMMARY = MONITORING_DIR / "monitoring.json"

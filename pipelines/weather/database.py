@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from alembic import command
 from alembic.config import Config
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -27,6 +26,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from pipelines.common.errors import DataError, ParamError, PipelineError
 from pipelines.common.logs import get_logger
 from pipelines.common.paths import resolve
+from pipelines.storage import sql
+from pipelines.storage.sql import NAMING_CONVENTION, UTCDateTime, is_sqlite_file, make_engine
 
 ENV_VAR = "WEATHER_DATABASE_URL"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -37,35 +38,8 @@ INTERVAL_COLUMNS = ("lower_80", "upper_80", "lower_95", "upper_95")
 log = get_logger("weather.database")
 
 
-class UTCDateTime(sa.TypeDecorator):
-    """Naive or aware datetimes in, tz-naive UTC stored, aware UTC out: identical on SQLite and PostgreSQL."""
-
-    impl = sa.DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        stamp = pd.Timestamp(value)
-        if stamp.tzinfo is not None:
-            stamp = stamp.tz_convert("UTC").tz_localize(None)
-        return stamp.to_pydatetime()
-
-    def process_result_value(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
-        return None if value is None else value.replace(tzinfo=dt.UTC)
-
-
 class Base(DeclarativeBase):
-    # Deterministic constraint names, the same ones the migrations create (needed to alter them later).
-    metadata = sa.MetaData(
-        naming_convention={
-            "pk": "pk_%(table_name)s",
-            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-            "ck": "ck_%(table_name)s_%(constraint_name)s",
-            "ix": "ix_%(column_0_label)s",
-        }
-    )
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class Observation(Base):
@@ -130,7 +104,7 @@ class Prediction(Base):
 def database_url(default: str) -> str:
     """WEATHER_DATABASE_URL if set, else `default`; a relative SQLite path is made relative to the project root."""
     url = sa.make_url(os.environ.get(ENV_VAR) or default)
-    if _is_sqlite_file(url):
+    if is_sqlite_file(url):
         url = url.set(database=str(resolve(url.database)))
     return url.render_as_string(hide_password=False)
 
@@ -150,42 +124,16 @@ def checked_engine(url: str, param: str) -> sa.Engine:
     return engine
 
 
-def make_engine(url: str) -> sa.Engine:
-    parsed = sa.make_url(url)
-    if _is_sqlite_file(parsed):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    # pre_ping: a long-running API survives a PostgreSQL restart instead of failing on a stale connection.
-    engine = sa.create_engine(parsed, pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_foreign_keys)
-    return engine
-
-
-def _is_sqlite_file(url: sa.URL) -> bool:
-    return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
-
-
-def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
-    # SQLite ignores foreign keys unless every connection turns them on.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
 def alembic_config(connection: sa.Connection | None = None) -> Config:
-    """An Alembic config built in code (no alembic.ini needed), optionally bound to an open connection."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["connection"] = connection
-    return config
+    """The weather database's Alembic config, optionally bound to an open connection."""
+    return sql.alembic_config(MIGRATIONS_DIR, connection)
 
 
 def migrate(engine_or_url: sa.Engine | str, revision: str = "head") -> None:
     """Bring the schema to `revision` (Alembic upgrade) in one transaction."""
     engine = make_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
     try:
-        with engine.begin() as connection:
-            command.upgrade(alembic_config(connection), revision)
+        sql.upgrade(engine, MIGRATIONS_DIR, revision)
     finally:
         if engine is not engine_or_url:
             engine.dispose()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 
 from pipelines.common.errors import DataError
 
@@ -115,10 +116,23 @@ def climatology(
     return pd.DataFrame(rows, index=days, columns=matrix.columns)
 
 
-def error_metrics(forecasts: pd.DataFrame) -> dict[str, float]:
-    errors = forecasts["predicted"] - forecasts["observed"]
-    return {
-        "mae": round(float(errors.abs().mean()), 4),
-        "rmse": round(float(np.sqrt((errors**2).mean())), 4),
-        "bias": round(float(errors.mean()), 4),
+def errors_between(predicted, observed, decimals: int | None = 4) -> dict[str, float | None]:
+    """MAE, RMSE (scikit-learn's) and bias (mean of predicted − observed) over the pairs where both are
+    known, rounded to `decimals` (None: not rounded); every value None when no pair is known. The one
+    definition every weather stage uses (the API computes the same on plain lists, without numpy)."""
+    predicted = np.asarray(predicted, dtype=float).ravel()
+    observed = np.asarray(observed, dtype=float).ravel()
+    known = ~(np.isnan(predicted) | np.isnan(observed))
+    if not known.any():
+        return {"mae": None, "rmse": None, "bias": None}
+    predicted, observed = predicted[known], observed[known]
+    values = {
+        "mae": mean_absolute_error(observed, predicted),
+        "rmse": root_mean_squared_error(observed, predicted),
+        "bias": np.mean(predicted - observed),
     }
+    return {name: float(value) if decimals is None else round(float(value), decimals) for name, value in values.items()}
+
+
+def error_metrics(forecasts: pd.DataFrame) -> dict[str, float | None]:
+    return errors_between(forecasts["predicted"], forecasts["observed"])

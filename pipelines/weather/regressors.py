@@ -7,7 +7,6 @@ before the test period to forecast it.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import Ridge
@@ -20,6 +19,7 @@ from xgboost import XGBRegressor
 from pipelines.common.errors import ParamError
 from pipelines.weather.data import Problem
 from pipelines.weather.features import build_features
+from pipelines.weather.forecasting import errors_between
 
 REGRESSORS = ("ridge", "random_forest", "xgboost")
 _CLASSES = {"ridge": Ridge, "random_forest": RandomForestRegressor, "xgboost": XGBRegressor}
@@ -78,8 +78,7 @@ def predict_days(model, features: pd.DataFrame, days: pd.DatetimeIndex) -> pd.Da
 
 
 def rmse(predicted: pd.DataFrame, observed: pd.DataFrame) -> float:
-    errors = predicted.to_numpy() - observed.reindex(predicted.index).to_numpy()
-    return float(np.sqrt(np.nanmean(errors**2)))
+    return errors_between(predicted.to_numpy(), observed.reindex(predicted.index).to_numpy(), decimals=None)["rmse"]
 
 
 def candidates(base: dict, grid: dict | None) -> list[dict]:

@@ -19,7 +19,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.statespace.sarimax import SARIMAX, SARIMAXResults
 
 from pipelines.common.progress import progress
-from pipelines.weather.forecasting import STEP_HOURS, STEPS_PER_DAY
+from pipelines.weather.forecasting import STEP_HOURS, STEPS_PER_DAY, errors_between
 
 DAILY_PERIOD = STEPS_PER_DAY
 
@@ -162,8 +162,7 @@ def validation_check(predicted: pd.DataFrame, observed: pd.DataFrame, baselines:
     """
 
     def rmse(frame: pd.DataFrame) -> float:
-        errors = frame.to_numpy() - observed.reindex(frame.index).to_numpy()
-        return round(float(np.sqrt(np.nanmean(errors**2))), 4)
+        return errors_between(frame.to_numpy(), observed.reindex(frame.index).to_numpy())["rmse"]
 
     scores = {name: rmse(frame) for name, frame in baselines.items()}
     own = rmse(predicted)

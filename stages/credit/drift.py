@@ -18,9 +18,6 @@ from typing import Any
 import joblib
 import numpy as np
 import pandas as pd
-from evidently import DataDefinition, Dataset, Report
-from evidently.metrics import ValueDrift
-from evidently.presets import DataDriftPreset
 
 from pipelines.common.errors import DataError
 from pipelines.common.io import atomic_path, read_json, write_csv, write_json
@@ -28,6 +25,7 @@ from pipelines.common.logs import get_logger
 from pipelines.common.params import load_params
 from pipelines.common.stage import run_stage
 from pipelines.credit.data import read_frame, read_summary
+from pipelines.credit.drift import PREDICTION, column_table, drift_report, model_inputs, shown_columns
 from pipelines.credit.paths import CURRENT, DRIFT_METRICS, IMPORTANCE, MODEL, MODEL_CARD, OOF_PREDICTIONS, TRAIN
 from pipelines.credit.paths import DRIFT_COLUMNS as COLUMNS_CSV
 from pipelines.credit.paths import DRIFT_FIGURES as FIGURES
@@ -39,89 +37,6 @@ from pipelines.reporting.plotting import plt
 from pipelines.reporting.report import Figure, Section, label_external_page, render_report
 
 log = get_logger("credit.drift")
-PREDICTION = "predicted_probability"
-
-
-def model_inputs(pipeline, frame: pd.DataFrame) -> pd.DataFrame:
-    """What the model reads before encoding: application fields (minus excluded) and engineered fields."""
-    return pipeline[0].transform(frame)
-
-
-def _datasets(reference: pd.DataFrame, current: pd.DataFrame) -> tuple[Dataset, Dataset]:
-    categorical = [name for name in reference.columns if not pd.api.types.is_numeric_dtype(reference[name])]
-    numerical = [name for name in reference.columns if name not in categorical]
-    definition = DataDefinition(numerical_columns=numerical, categorical_columns=categorical)
-    return (
-        Dataset.from_pandas(reference, data_definition=definition),
-        Dataset.from_pandas(current, data_definition=definition),
-    )
-
-
-def drift_by_column(reference: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
-    """Evidently's drift test of every column: method, score, threshold and its verdict."""
-    reference_data, current_data = _datasets(reference, current)
-    report = Report([ValueDrift(column=name) for name in reference.columns], include_tests=True)
-    return column_results(report.run(current_data, reference_data))  # Evidently 0.7: current first
-
-
-def drift_report(reference: pd.DataFrame, current: pd.DataFrame, columns: list[str]):
-    """The interactive DataDriftPreset report of `columns` (an Evidently snapshot; `save_html` writes it)."""
-    reference_data, current_data = _datasets(reference, current)
-    return Report([DataDriftPreset(columns=columns)]).run(current_data, reference_data)
-
-
-def column_results(snapshot) -> pd.DataFrame:
-    """Per-column drift from an Evidently snapshot with tests on.
-
-    `snapshot.dict()` lists one ValueDrift metric per column (config: column, method, threshold; value:
-    the score) and one test per metric, whose status is FAIL when drift is detected; joined on the
-    metric id, so the verdict is Evidently's own (p-value methods drift below their threshold,
-    distances above it).
-    """
-    result = snapshot.dict()
-    verdicts = {
-        test["metric_config"]["metric_id"]: test["status"]
-        for test in result["tests"]
-        if test.get("metric_config", {}).get("params", {}).get("type") == "evidently:metric_v2:ValueDrift"
-    }
-    rows = []
-    for metric in result["metrics"]:
-        config = metric["config"]
-        if config.get("type") != "evidently:metric_v2:ValueDrift":
-            continue
-        if metric["id"] not in verdicts:
-            raise DataError(f"Evidently returned no drift test for column {config['column']}")
-        rows.append(
-            {
-                "column": config["column"],
-                "method": config["method"],
-                "score": float(metric["value"]),
-                "threshold": float(config["threshold"]),
-                "drifted": str(getattr(verdicts[metric["id"]], "value", verdicts[metric["id"]])) == "FAIL",
-            }
-        )
-    return pd.DataFrame(rows).set_index("column")
-
-
-def describe_shift(name: str, reference: pd.Series, current: pd.Series) -> str:
-    """A short human description of how a column moved between the two samples."""
-    if not pd.api.types.is_numeric_dtype(reference) or reference.nunique() <= 10:
-        ref_share = reference.fillna("(missing)").value_counts(normalize=True)
-        cur_share = current.fillna("(missing)").value_counts(normalize=True)
-        change = cur_share.reindex(ref_share.index.union(cur_share.index), fill_value=0) - ref_share.reindex(
-            ref_share.index.union(cur_share.index), fill_value=0
-        )
-        level = change.abs().idxmax()
-        shown = f"{level:g}" if isinstance(level, float) else str(level)
-        return f"share of {shown}: {100 * ref_share.get(level, 0):.1f} % → {100 * cur_share.get(level, 0):.1f} %"
-    if reference.median() != current.median():
-        text = f"median {reference.median():,.4g} → {current.median():,.4g}"
-    else:
-        text = f"mean {reference.mean():,.4g} → {current.mean():,.4g}"
-    missing_ref, missing_cur = reference.isna().mean(), current.isna().mean()
-    if abs(missing_cur - missing_ref) >= 0.02:
-        text += f", missing {100 * missing_ref:.0f} % → {100 * missing_cur:.0f} %"
-    return text
 
 
 def main() -> None:
@@ -142,19 +57,13 @@ def main() -> None:
     if reference[PREDICTION].isna().any():
         raise DataError("out-of-fold predictions do not cover every training row")
 
-    columns = drift_by_column(reference, current)
     importance = pd.read_csv(IMPORTANCE, index_col="feature")["share"]
-    columns["importance_share"] = importance.reindex(columns.index).fillna(0.0)
-    columns.loc[PREDICTION, "importance_share"] = np.nan
-    columns["importance_rank"] = columns["importance_share"].rank(ascending=False, method="min")
-    columns["shift"] = [describe_shift(name, reference[name], current[name]) for name in columns.index]
-    columns = columns.sort_values("score", ascending=False)
+    columns = column_table(reference, current, importance)
     write_csv(COLUMNS_CSV, columns.round(6))
 
     fields = columns.drop(index=PREDICTION)
     drifted = fields[fields["drifted"]]
-    shown = list(dict.fromkeys([PREDICTION, *importance.index[:report_columns], *drifted.index[:top_drifts]]))
-    shown = [name for name in shown if name in reference.columns]
+    shown = shown_columns(columns, importance, report_columns, top_drifts)
     prediction = columns.loc[PREDICTION]
     refusal_reference = float((reference[PREDICTION] >= threshold).mean())
     refusal_current = float((current[PREDICTION] >= threshold).mean())

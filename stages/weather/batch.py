@@ -16,7 +16,6 @@ import hashlib
 import json
 
 import joblib
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -29,7 +28,7 @@ from pipelines.common.provenance import file_sha256, library_versions
 from pipelines.common.stage import run_stage, stage_parser
 from pipelines.weather import database
 from pipelines.weather.data import Problem, load_problem, read_series
-from pipelines.weather.forecasting import STEP_HOURS, STEPS_PER_DAY, long_forecasts
+from pipelines.weather.forecasting import STEP_HOURS, STEPS_PER_DAY, errors_between, long_forecasts
 from pipelines.weather.intervals import add_intervals
 from pipelines.weather.paths import (
     BATCH_SUMMARY,
@@ -183,7 +182,7 @@ def _run_batch(start: str, days: int, engine) -> dict:
             stored = database.store_predictions(
                 connection, model_id, forecasts.rename(columns={"predicted": "predicted_temperature"})
             )
-    errors = forecasts["predicted"] - forecasts["observed"]
+    errors = errors_between(forecasts["predicted"], forecasts["observed"])
     observed = forecasts.dropna(subset=["observed"])
     inside_80 = (observed["observed"] >= observed["lower_80"]) & (observed["observed"] <= observed["upper_80"])
     summary = {
@@ -193,8 +192,8 @@ def _run_batch(start: str, days: int, engine) -> dict:
         "period": {"start": str(period[0].date()), "end": str(period[-1].date()), "days": len(period)},
         "predictions_stored": stored,
         "observed_available": int(forecasts["observed"].notna().sum()),
-        "mae": round(float(errors.abs().mean()), 4) if errors.notna().any() else None,
-        "rmse": round(float(np.sqrt((errors**2).mean())), 4) if errors.notna().any() else None,
+        "mae": errors["mae"],
+        "rmse": errors["rmse"],
         "coverage_80": round(float(inside_80.mean()), 4) if len(observed) else None,
         "data": read_json(CLEAN_SUMMARY)["source"].get("kind"),
     }

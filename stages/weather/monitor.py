@@ -12,6 +12,7 @@ from pipelines.common.params import load_params
 from pipelines.common.stage import run_stage
 from pipelines.reporting.plotting import plt, save_figure
 from pipelines.weather import database
+from pipelines.weather.forecasting import errors_between
 from pipelines.weather.paths import BATCH_SUMMARY, MONITORING_FIGURE, MONITORING_METRICS
 
 log = get_logger("weather.monitor")
@@ -31,11 +32,12 @@ def monitoring_summary(frame: pd.DataFrame) -> dict:
     observed = frame.dropna(subset=["observed_temperature"])
     errors = observed["predicted_temperature"] - observed["observed_temperature"]
     daily = errors.abs().groupby(observed.index.normalize()).mean()
+    overall = errors_between(observed["predicted_temperature"], observed["observed_temperature"])
     return {
         "predictions": len(frame),
         "with_observation": len(observed),
-        "mae": round(float(errors.abs().mean()), 4) if len(errors) else None,
-        "rmse": round(float(np.sqrt((errors**2).mean())), 4) if len(errors) else None,
+        "mae": overall["mae"],
+        "rmse": overall["rmse"],
         "worst_day": str(daily.idxmax().date()) if len(daily) else None,
         "worst_day_mae": round(float(daily.max()), 4) if len(daily) else None,
     } | interval_coverage(observed)

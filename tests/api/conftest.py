@@ -28,7 +28,7 @@ import httpx
 import pytest
 
 from tests.services import free_port, stop, wait_until_up
-from tests.weather.postgres import postgres_url  # noqa: F401  (the session's PostgreSQL server, started on demand)
+from tests.weather.postgres import postgres_url, sql_url  # noqa: F401  (PostgreSQL, started on demand; a fresh database per test)
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE_PYTHON = Path(__file__).with_name("image_python.py")
@@ -49,6 +49,18 @@ def predicted_a(step: int) -> float:
 
 def observed(day: str, step: int) -> float:
     return (4.0 if day == "2025-03-19" else 6.0) + step
+
+
+MONITORING_SUMMARY = {
+    "status": "alert",
+    "alerts": [{"name": "score_psi", "value": 0.31, "limit": 0.2, "message": "0.310 population stability index"}],
+    "source": "recorded_traffic.jsonl.gz",
+    "model": {"name": "xgboost", "version": "xgboost-abc"},
+    "operations": {"requests": 8080, "latency_p95_ms": 210.0},
+    "scores": {"score_psi": 0.31},
+    "drift": {"share_drifted": 0.1},
+    "limits": {"max_score_psi": 0.2},
+}
 
 
 def _predictions(days: tuple[str, ...], offset: float):
@@ -117,6 +129,13 @@ def write_model_card(path: Path) -> Path:
     card = {"name": "sarima", "version": "20250318-bbbb", "created_at": "2025-03-19T00:00:00+00:00"}
     path.write_text(json.dumps(card), encoding="utf-8")
     return path
+
+
+@pytest.fixture(autouse=True)
+def no_event_store_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps built from the environment store no scoring event (never in the checkout's data/db); the tests of
+    the store pass their own URL."""
+    monkeypatch.setenv("CREDIT_EVENTS_URL", "off")
 
 
 @pytest.fixture(scope="session")
@@ -222,7 +241,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, credit_model_dir: Path
     card = write_model_card(directory / "model_card.json")
     env = {key: value for key, value in os.environ.items() if key != "APP_VERSION"}
     env |= {"WEATHER_DATABASE_URL": f"sqlite:///{database}", "WEATHER_MODEL_CARD": str(card), "LOG_LEVEL": "INFO"}
-    env |= {"CREDIT_MODEL_DIR": str(credit_model_dir)}
+    env |= {"CREDIT_MODEL_DIR": str(credit_model_dir), "CREDIT_EVENTS_URL": f"sqlite:///{directory / 'events.sqlite'}"}
+    summary = directory / "monitoring.json"
+    summary.write_text(json.dumps(MONITORING_SUMMARY))
+    env |= {"CREDIT_MONITORING_SUMMARY": str(summary)}
     log_file = directory / "uvicorn.log"
     for _attempt in range(3):  # the port may be taken between choosing it and binding it: try another
         port = free_port()

@@ -488,6 +488,7 @@ def test_openapi_documents_every_answer_with_examples(client) -> None:
         "/health",
         "/credit/score",
         "/credit/model",
+        "/credit/monitoring",
         "/credit/form",
     ]  # the credit endpoints: test_credit.py
     for path in ("/predictions/combined", "/predictions/{date}"):

@@ -8,6 +8,7 @@ the API itself and check shapes and consistency rather than values.
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import httpx
 import pytest
@@ -107,6 +108,21 @@ def test_credit_bad_input_is_422_naming_the_field(http: httpx.Client) -> None:
         response = http.post("/credit/score", json=body)
         assert response.status_code == 422, response.text
         assert response.json()["detail"].startswith(text), response.text
+
+
+def test_every_scoring_request_is_stored_without_delaying_the_answer(http: httpx.Client) -> None:
+    """The store is written in the background: /health's count catches up within seconds, for a 422 too."""
+    before = http.get("/health").json()["credit_events"]
+    assert before["enabled"], before["detail"]
+    example = http.get("/openapi.json").json()["paths"]["/credit/score"]["post"]["requestBody"]["content"]
+    example = example["application/json"]["examples"]["example"]["value"]
+    assert http.post("/credit/score", json=example).status_code == 200
+    assert http.post("/credit/score", json={"AMT_CREDIT": 1e5}).status_code == 422
+    deadline = time.monotonic() + 10
+    while (after := http.get("/health").json()["credit_events"])["stored"] < before["stored"] + 2:
+        assert time.monotonic() < deadline, f"events not stored within 10 s: {after}"
+        time.sleep(0.05)
+    assert after["failed"] == before["failed"] and after["dropped"] == before["dropped"]
 
 
 def test_the_credit_form_is_served(http: httpx.Client) -> None:

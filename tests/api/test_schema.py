@@ -44,6 +44,7 @@ OPERATIONS = [
     ("POST", "/credit/score"),
     ("GET", "/credit/model"),
     ("GET", "/credit/form"),
+    ("GET", "/credit/monitoring"),
 ]
 WITH_INPUT = [OPERATIONS[0], OPERATIONS[1], OPERATIONS[4]]  # only these can receive invalid input
 RUNS = [(*operation, GenerationMode.POSITIVE) for operation in OPERATIONS] + [

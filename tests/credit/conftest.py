@@ -17,6 +17,7 @@ from pipelines.credit.features import make_feature_pipeline
 from pipelines.credit.models import make_classifier
 from pipelines.credit.schema import FEATURE_NAMES, FEATURES, TARGET
 from pipelines.credit.withholding import build_grid
+from tests.weather.postgres import postgres_url, sql_url  # noqa: F401  (PostgreSQL, started on demand; a fresh database per test)
 
 LABELLED_FILE = EXTERNAL_DIR / "credit" / "application_train_sample.csv.gz"
 CURRENT_FILE = EXTERNAL_DIR / "credit" / "application_test_sample.csv.gz"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipelines.credit.drift import describe_shift, drift_by_column
 from pipelines.credit.explanations import PipelineExplainer
 from pipelines.credit.schema import ID, TARGET
-from stages.credit.drift import describe_shift, drift_by_column
 from stages.credit.explain import ROLES, direction, explain_clients, importance_table, pick_clients
 
 

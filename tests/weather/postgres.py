@@ -16,6 +16,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,26 @@ ENV_URL = "WEATHER_TEST_POSTGRES_URL"
 SERVER_USER = "postgres"  # the OS user the Debian/Ubuntu package creates
 DATABASE = "weather_test"
 TOOLS = ("initdb", "pg_ctl", "postgres", "createdb")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database per test: a SQLite file, then a schema of its own on the PostgreSQL server
+    (isolated, and harmless on a shared server given by WEATHER_TEST_POSTGRES_URL)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db' / 'test.sqlite'}"
+        return
+    import sqlalchemy as sa
+
+    server = request.getfixturevalue("postgres_url")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield sa.make_url(server).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")

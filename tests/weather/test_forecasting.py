@@ -136,3 +136,13 @@ def test_a_warmer_yesterday_gives_a_warmer_forecast(regressor):
     warmer[yesterday] += 5.0
     difference = model.predict(warmer.to_numpy()) - model.predict(row.to_numpy())
     assert (difference > 0.5).all()
+
+
+def test_errors_between_skips_unknown_pairs_and_is_none_without_any() -> None:
+    from pipelines.weather.forecasting import errors_between
+
+    predicted = [1.0, 2.0, np.nan, 5.0]
+    observed = [0.0, 4.0, 3.0, np.nan]
+    assert errors_between(predicted, observed) == {"mae": 1.5, "rmse": round(np.sqrt(2.5), 4), "bias": -0.5}
+    assert errors_between([np.nan], [1.0]) == {"mae": None, "rmse": None, "bias": None}
+    assert errors_between([1.0], [0.123456], decimals=None)["mae"] == pytest.approx(0.876544)
