@@ -51,7 +51,7 @@ def check_listings(frame: pd.DataFrame, source: str) -> pd.DataFrame:
             fractional = numbers[numbers.notna() & (numbers != np.round(numbers))]
             if not fractional.empty:
                 raise DataError(
-                    f"{source}: column {name}, line {_line(fractional.index[0])}: {fractional.iloc[0]!r} "
+                    f"{source}: column {name}, line {_line(fractional.index[0])}: {float(fractional.iloc[0]):g} "
                     "is not a whole number"
                 )
         frame[name] = numbers.astype(float)
