@@ -186,6 +186,20 @@ def worst_group_text(table: pd.DataFrame, model: str, what: str) -> str:
     )
 
 
+def error_tail_text(actual: np.ndarray, predicted: np.ndarray, model: str, far: float = 0.25) -> str:
+    """How much of the MAPE comes from the few listings priced far off (absolute percentage error > `far`)."""
+    relative = np.abs(np.asarray(predicted, dtype=float) - actual) / np.asarray(actual, dtype=float)
+    tail = relative > far
+    share_of_error = relative[tail].sum() / relative.sum() if relative.sum() else 0.0
+    without = relative[~tail].mean() if (~tail).any() else float("nan")
+    return (
+        f"{model}'s median absolute percentage error is {100 * np.median(relative):.1f} %: half the test listings "
+        f"are priced closer than that. The {100 * tail.mean():.1f} % of listings priced more than "
+        f"{100 * far:.0f} % off carry {100 * share_of_error:.0f} % of the total percentage error; without them the "
+        f"MAPE would be {100 * without:.1f} %."
+    )
+
+
 def interval_text(coverage: float, observed: float) -> str:
     gap = observed - coverage
     verdict = "as calibrated" if abs(gap) <= 0.02 else ("too wide" if gap > 0 else "too narrow")

@@ -49,6 +49,7 @@ def write_report(
     summary: dict,
     data: dict,
     tables: dict[str, pd.DataFrame],
+    tail_text: str,
     curves: pd.DataFrame,
     figures: dict[str, Figure],
     targets: dict[str, float],
@@ -76,6 +77,7 @@ def write_report(
         target_verdict("mape", scores[best]["mape"], targets["mape"], lower_is_better=True),
         target_verdict("r2", scores[best]["r2"], targets["r2"], lower_is_better=False),
         interval_text(metrics["interval"]["coverage"], metrics["interval"]["test_coverage"]),
+        tail_text,
     ]
     errors = [worst_group_text(table, best, what) for what, table in tables.items()]
     sections = [

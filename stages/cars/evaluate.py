@@ -13,6 +13,7 @@ from pipelines.cars.evaluation import (
     actual_prices,
     age_bands,
     depreciation_curves,
+    error_tail_text,
     errors_by_group,
     feature_grid,
     make_groups,
@@ -135,7 +136,8 @@ def main() -> None:
         "depreciation": plot_depreciation(curves, best, FIGURES / "depreciation.png", source),
         "partial_dependence": plot_partial_dependence(dependence, best, FIGURES / "partial_dependence.png", source),
     }
-    write_report(metrics, summary, data, tables, curves, figures, targets, DEPRECIATION_AGE)
+    tail = error_tail_text(y, predictions[best], best)
+    write_report(metrics, summary, data, tables, tail, curves, figures, targets, DEPRECIATION_AGE)
     log.info(
         "%s on test: MAPE %.2f %% (target %.0f %%), R² %.3f (target %.2f); expert rule MAPE %.2f %%",
         best,

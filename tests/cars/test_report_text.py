@@ -9,6 +9,7 @@ from pipelines.cars.evaluation import (
     age_bands,
     comparison_text,
     depreciation_text,
+    error_tail_text,
     errors_by_group,
     interval_text,
     make_groups,
@@ -80,3 +81,15 @@ def test_age_bins_and_make_groups():
     ]
     groups = make_groups(pd.Series(["VW", "Lada", "Opel"]), pd.Series(["VW", "VW", "Opel", "Lada"]), top=2)
     assert list(groups) == ["VW", "other", "Opel"]
+
+
+def test_the_error_tail_sentence_follows_the_far_off_listings():
+    actual = np.full(10, 10_000.0)
+    close = actual * 1.05
+    text = error_tail_text(actual, close, "m")
+    assert "median absolute percentage error is 5.0 %" in text and "The 0.0 % of listings" in text
+    one_far = close.copy()
+    one_far[0] = 20_000.0  # 100 % off
+    text = error_tail_text(actual, one_far, "m")
+    assert "The 10.0 % of listings priced more than 25 % off carry 69 % of the total" in text
+    assert "without them the MAPE would be 5.0 %" in text
