@@ -138,7 +138,8 @@ def target_verdict(name: str, value: float, target: float, lower_is_better: bool
     met = value <= target if lower_is_better else value >= target
     shown = (lambda v: f"{100 * v:.2f} %") if name == "mape" else (lambda v: f"{v:.3f}")
     side = "at most" if lower_is_better else "at least"
-    return f"{name.upper() if name == 'mape' else name}: {shown(value)} on the test split, target {side} " + (
+    label = {"mape": "MAPE", "r2": "R²"}.get(name, name)
+    return f"{label}: {shown(value)} on the test split, target {side} " + (
         f"{shown(target)}: met." if met else f"{shown(target)}: **not met**."
     )
 
@@ -168,11 +169,17 @@ def depreciation_text(curves: pd.DataFrame, age: int) -> str:
         steeper = "the data lose value more slowly than the rule says"
     else:
         steeper = "the data and the rule agree"
+    below = curves[(curves["age"] > 0) & (curves["model_typical_mileage"] < curves["expert_rule"])]["age"]
+    if below.empty:
+        crossing = "At no age does the learnt curve fall below the rule."
+    else:
+        crossing = f"The learnt curve is below the rule from age {int(below.iloc[0])} on ({len(below)} of the ages)."
     return (
         f"After {age} years a typical car (driven the training median for its age, "
         f"{row['typical_mileage_km']:,.0f} km) keeps {100 * learnt:.0f} % of its price at age 0 according to the "
         f"model, against {100 * rule:.0f} % by the expert rule: {steeper}. Age alone (mileage held at each "
-        f"car's own value) keeps {100 * row['model_age_only']:.0f} %: the rest of the fall comes with the kilometres."
+        f"car's own value) keeps {100 * row['model_age_only']:.0f} %: the rest of the fall comes with the kilometres. "
+        + crossing
     )
 
 

@@ -23,7 +23,10 @@ def test_the_target_verdict_flips_at_the_target():
     assert target_verdict("mape", 0.085, 0.09, lower_is_better=True).endswith(": met.")
     assert "**not met**" in target_verdict("mape", 0.104, 0.09, lower_is_better=True)
     assert "10.40 %" in target_verdict("mape", 0.104, 0.09, lower_is_better=True)
-    assert target_verdict("r2", 0.94, 0.93, lower_is_better=False).endswith(": met.")
+    assert (
+        target_verdict("r2", 0.94, 0.93, lower_is_better=False)
+        == "R²: 0.940 on the test split, target at least 0.930: met."
+    )
     assert "**not met**" in target_verdict("r2", 0.92, 0.93, lower_is_better=False)
 
 
@@ -50,6 +53,8 @@ def test_the_depreciation_sentence_says_which_curve_is_steeper():
     assert "lose value faster than the rule" in depreciation_text(_curves(0.55), 3)
     assert "lose value more slowly than the rule" in depreciation_text(_curves(0.70), 3)
     assert "keeps 70 % of its price at age 0" in depreciation_text(_curves(0.70), 3)
+    assert depreciation_text(_curves(0.70), 3).endswith("At no age does the learnt curve fall below the rule.")
+    assert depreciation_text(_curves(0.55), 3).endswith("below the rule from age 3 on (1 of the ages).")
 
 
 def test_the_interval_sentence_flips_with_the_observed_coverage():
