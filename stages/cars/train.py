@@ -4,6 +4,8 @@ validation `select_by`, the price interval comes from its validation residuals. 
 
 from __future__ import annotations
 
+import time
+
 import joblib
 
 from pipelines.cars.data import read_split
@@ -12,6 +14,7 @@ from pipelines.cars.training import family_candidates, train_families
 from pipelines.common.io import atomic_dir, read_json, write_json
 from pipelines.common.logs import get_logger
 from pipelines.common.params import load_params
+from pipelines.common.runlog import write_run_log
 from pipelines.common.stage import run_stage
 
 log = get_logger("cars.train")
@@ -24,7 +27,12 @@ def main() -> None:
     select_by = train_params.choice("select_by", ("mape", "mae", "rmse", "median_ape"))
     coverage = cars.section("interval").number("coverage", minimum=0.5, maximum=0.99)
     candidates = family_candidates(train_params, listing_year)
+    start = time.perf_counter()
     fitted, summary = train_families(candidates, read_split(TRAIN), read_split(VALIDATION), select_by, coverage)
+    write_run_log(
+        "cars_train",
+        {"seconds": round(time.perf_counter() - start, 1), "candidates": sum(map(len, candidates.values()))},
+    )
     with atomic_dir(CANDIDATES) as staging:
         for family, model in fitted.items():
             joblib.dump(model, staging / f"{family}.joblib")
