@@ -30,6 +30,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api import errors
 from api.cache import MISSING
+from api.cars import CarsModel, load_cars
+from api.cars import router as cars_router
 from api.credit import CreditModel, credit_health, load_credit
 from api.credit import router as credit_router
 from api.errors import BadInput, NoPredictions, Unavailable
@@ -100,11 +102,13 @@ class Service:
     events: EventRecorder | None = None  # None: scoring requests are not stored (Settings.events_url)
 
 
-def create_app(settings: Settings | None = None, credit: CreditModel | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, credit: CreditModel | None = None, cars: CarsModel | None = None
+) -> FastAPI:
     """The application; `settings` overrides the environment (tests), else they are read at start-up.
 
     `credit` is an already loaded credit model (tests share one), else it is loaded at start-up from
-    `settings.credit_model_dir`.
+    `settings.credit_model_dir`; `cars` likewise, else loaded from `CARS_MODEL_DIR` (api/cars.py).
     """
 
     @asynccontextmanager
@@ -126,6 +130,7 @@ def create_app(settings: Settings | None = None, credit: CreditModel | None = No
             service.events = EventRecorder(current.events_url, current.events_retention_days)
             service.events.start()
         app.state.service = service
+        app.state.cars = cars or load_cars()
         _log_startup(service)
         try:
             yield
@@ -158,6 +163,7 @@ def create_app(settings: Settings | None = None, credit: CreditModel | None = No
     app.add_middleware(ScoringEventCapture, recorder=lambda: _recorder(app))
     _add_routes(app)
     app.include_router(credit_router)
+    app.include_router(cars_router)
     return app
 
 

@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[2]
 IMAGE_PYTHON = Path(__file__).with_name("image_python.py")
 CREDIT_MODEL_DIR = ROOT / "models" / "credit"
 CREDIT_FILES = ("model.joblib", "model_card.json", "shap_background.csv.gz", "missing_value_grid.json")
+CARS_MODEL_DIR = ROOT / "models" / "cars"
+CARS_FILES = ("model.joblib", "model_card.json")
 LOCATION = "IJmuiden"
 # Model A forecasts 19-21 March, model B (registered later) 21 March too; observations cover 19-20 March.
 DAYS_A = ("2025-03-19", "2025-03-20", "2025-03-21")
@@ -176,6 +178,33 @@ def credit_model(credit_model_dir: Path):
     return loaded
 
 
+def register_small_cars_model(directory: Path) -> Path:
+    """A registered cars model in `directory`, fitted in seconds on real listings with the cars tests' helpers."""
+    from pipelines.cars.data import apply_outlier_rule, read_listings, remove_exact_duplicates, split_listings
+    from tests.cars.conftest import LISTINGS_FILE, RULE, register_small_model
+
+    unique, _ = remove_exact_duplicates(apply_outlier_rule(read_listings(LISTINGS_FILE), RULE)[0])
+    train, validation, _ = split_listings(unique.sample(4000, random_state=0), 0.15, 0.15, seed=0)
+    return register_small_model(directory, train, validation)
+
+
+@pytest.fixture(scope="session")
+def cars_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """models/cars when `dvc repro cars_register` wrote it, else a small model registered by the tests."""
+    if all((CARS_MODEL_DIR / name).is_file() for name in CARS_FILES):
+        return CARS_MODEL_DIR
+    return register_small_cars_model(tmp_path_factory.mktemp("cars"))
+
+
+@pytest.fixture(scope="session")
+def cars_model(cars_model_dir: Path):
+    from api.cars import load_cars
+
+    loaded = load_cars(cars_model_dir)
+    assert loaded.pricer is not None, loaded.detail
+    return loaded
+
+
 @pytest.fixture
 def make_settings(prediction_db: Path, model_card: Path, credit_model_dir: Path):
     """Settings over the test database; keyword arguments override fields."""
@@ -196,11 +225,11 @@ def make_settings(prediction_db: Path, model_card: Path, credit_model_dir: Path)
 
 
 @pytest.fixture
-def make_client(make_settings, credit_model):
+def make_client(make_settings, credit_model, cars_model):
     """Start the app (lifespan included) with settings overrides; closed at the end of the test.
 
     The apps share the credit model loaded once, unless `credit_model_dir` is overridden: then the app
-    loads it at start-up, as in production.
+    loads it at start-up, as in production. The cars model loaded once is shared by every app.
     """
     from fastapi.testclient import TestClient
 
@@ -210,7 +239,9 @@ def make_client(make_settings, credit_model):
 
     def make(**changes) -> TestClient:
         shared = None if "credit_model_dir" in changes else credit_model
-        client = TestClient(create_app(make_settings(**changes), credit=shared), raise_server_exceptions=False)
+        client = TestClient(
+            create_app(make_settings(**changes), credit=shared, cars=cars_model), raise_server_exceptions=False
+        )
         clients.append(client.__enter__())
         return client
 
@@ -232,8 +263,10 @@ def _healthy(url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory, credit_model_dir: Path) -> Iterator[str]:
-    """A real uvicorn process serving the test database and the credit model, on 127.0.0.1 and a free port,
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, credit_model_dir: Path, cars_model_dir: Path
+) -> Iterator[str]:
+    """A real uvicorn process serving the test database, the credit and the cars models, on 127.0.0.1 and a free port,
     with only the packages of the API image importable."""
     directory = tmp_path_factory.mktemp("live")
     database = directory / "weather.sqlite"
@@ -245,6 +278,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, credit_model_dir: Path
     summary = directory / "monitoring.json"
     summary.write_text(json.dumps(MONITORING_SUMMARY))
     env |= {"CREDIT_MONITORING_SUMMARY": str(summary)}
+    env |= {"CREDIT_MODEL_DIR": str(credit_model_dir), "CARS_MODEL_DIR": str(cars_model_dir)}
     log_file = directory / "uvicorn.log"
     for _attempt in range(3):  # the port may be taken between choosing it and binding it: try another
         port = free_port()

@@ -125,6 +125,24 @@ def test_every_scoring_request_is_stored_without_delaying_the_answer(http: httpx
     assert after["failed"] == before["failed"] and after["dropped"] == before["dropped"]
 
 
+def test_car_estimates_answer_with_the_registered_model(http: httpx.Client) -> None:
+    schema = http.get("/openapi.json").json()
+    body = schema["paths"]["/cars/estimate"]["post"]["requestBody"]["content"]["application/json"]
+    example = body["examples"]["example"]["value"]
+    response = http.post("/cars/estimate", json=example)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert 0 < answer["lower"] < answer["price"] < answer["upper"] and answer["currency"] == "EUR"
+    older = http.post("/cars/estimate", json=example | {"year": example["year"] - 3}).json()
+    assert older["price"] <= answer["price"] and older["model_version"] == answer["model_version"]
+    for change, text in [
+        ({"mileage": -5}, "mileage: Input should be greater than or equal to 0"),
+        ({"year": 2999}, "year: Input should be less than or equal to 2100"),
+    ]:
+        response = http.post("/cars/estimate", json=example | change)
+        assert response.status_code == 422 and response.json()["detail"].startswith(text), response.text
+
+
 def test_the_credit_form_is_served(http: httpx.Client) -> None:
     response = http.get("/credit/form")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
@@ -134,7 +152,7 @@ def test_the_credit_form_is_served(http: httpx.Client) -> None:
 def test_openapi_and_docs_are_served(http: httpx.Client) -> None:
     schema = http.get("/openapi.json").json()
     assert {"/predictions/{date}", "/predictions/combined", "/version", "/health"} <= set(schema["paths"])
-    assert {"/credit/score", "/credit/model", "/credit/form"} <= set(schema["paths"])
+    assert {"/credit/score", "/credit/model", "/credit/form", "/cars/estimate"} <= set(schema["paths"])
     assert http.get("/docs").status_code == 200
     assert http.get("/no/such/route").status_code == 404
     assert http.post("/version").status_code == 405

@@ -1,5 +1,5 @@
 """Property-based contract test: schemathesis generates requests from the OpenAPI schema (valid and
-invalid dates, periods, missing parameters, credit applications with any field valid or not…) and sends
+invalid dates, periods, missing parameters, credit applications and car listings with any field valid or not…) and sends
 them over HTTP to the running service.
 
 Every answer must: not be a 5xx, have a status code the schema documents, the documented content type,
@@ -45,8 +45,15 @@ OPERATIONS = [
     ("GET", "/credit/model"),
     ("GET", "/credit/form"),
     ("GET", "/credit/monitoring"),
+    ("POST", "/cars/estimate"),
 ]
-WITH_INPUT = [OPERATIONS[0], OPERATIONS[1], OPERATIONS[4]]  # only these can receive invalid input
+# Only these can receive invalid input.
+WITH_INPUT = [
+    ("GET", "/predictions/combined"),
+    ("GET", "/predictions/{date}"),
+    ("POST", "/credit/score"),
+    ("POST", "/cars/estimate"),
+]
 RUNS = [(*operation, GenerationMode.POSITIVE) for operation in OPERATIONS] + [
     (*operation, GenerationMode.NEGATIVE) for operation in WITH_INPUT
 ]

@@ -46,6 +46,8 @@ ARTEFACTS = (
     "models/credit/model_card.json",
     "models/credit/shap_background.csv.gz",
     "models/credit/missing_value_grid.json",
+    "models/cars/model.joblib",
+    "models/cars/model_card.json",
 )
 DEBIAN_MIRROR = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
 DEBOOTSTRAP = ["debootstrap", "--variant=minbase", "bookworm"]
@@ -248,19 +250,26 @@ def make_context(destination: Path, artefacts: str = "small") -> str:
     if artefacts == "work-tree" or (artefacts == "auto" and present):
         if not present:
             raise Unavailable(
-                f"artefacts missing from the working tree (dvc repro weather_batch credit_register): {ARTEFACTS}"
+                "artefacts missing from the working tree "
+                f"(dvc repro weather_batch credit_register cars_register): {ARTEFACTS}"
             )
         for name in ARTEFACTS:
             (destination / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, destination / name)
         return "working tree (dvc outputs)"
-    from tests.api.conftest import build_database, register_small_credit_model, write_model_card
+    from tests.api.conftest import (
+        build_database,
+        register_small_cars_model,
+        register_small_credit_model,
+        write_model_card,
+    )
 
     (destination / "data" / "db").mkdir(parents=True, exist_ok=True)
     (destination / "models" / "weather").mkdir(parents=True, exist_ok=True)
     build_database(destination / "data" / "db" / "weather.sqlite")
     write_model_card(destination / "models" / "weather" / "model_card.json")
     register_small_credit_model(destination / "models" / "credit")
+    register_small_cars_model(destination / "models" / "cars")
     return "small (tests/api/conftest.py helpers)"
 
 

@@ -1,0 +1,1 @@
+"""Used-car pricing: AutoScout24 Germany listings → price after depreciation."""

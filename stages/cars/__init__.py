@@ -1,0 +1,1 @@
+"""Stage commands of the cars pipeline (pipelines/cars is the library)."""
