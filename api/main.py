@@ -33,6 +33,8 @@ from api.cache import MISSING
 from api.credit import CreditModel, credit_health, load_credit
 from api.credit import router as credit_router
 from api.errors import BadInput, NoPredictions, Unavailable
+from api.freelance import load_freelance
+from api.freelance import router as freelance_router
 from api.guards import RequestGuard
 from api.schemas import (
     EXAMPLE_DATE,
@@ -119,6 +121,7 @@ def create_app(settings: Settings | None = None, credit: CreditModel | None = No
             credit or load_credit(current.credit_model_dir),
         )
         app.state.service = service
+        app.state.freelance = load_freelance()  # FREELANCE_MODEL_DIR, else models/freelance (api/freelance.py)
         _log_startup(service)
         try:
             yield
@@ -147,6 +150,7 @@ def create_app(settings: Settings | None = None, credit: CreditModel | None = No
     )
     _add_routes(app)
     app.include_router(credit_router)
+    app.include_router(freelance_router)
     return app
 
 

@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 IMAGE_PYTHON = Path(__file__).with_name("image_python.py")
 CREDIT_MODEL_DIR = ROOT / "models" / "credit"
 CREDIT_FILES = ("model.joblib", "model_card.json", "shap_background.csv.gz", "missing_value_grid.json")
+FREELANCE_MODEL_DIR = ROOT / "models" / "freelance"
 LOCATION = "IJmuiden"
 # Model A forecasts 19-21 March, model B (registered later) 21 March too; observations cover 19-20 March.
 DAYS_A = ("2025-03-19", "2025-03-20", "2025-03-21")
@@ -157,6 +158,17 @@ def credit_model(credit_model_dir: Path):
     return loaded
 
 
+@pytest.fixture(scope="session")
+def freelance_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The registered freelance estimator (models/freelance after `dvc repro freelance_register`), else a small
+    one fitted and registered by the freelance tests' helper."""
+    if all((FREELANCE_MODEL_DIR / name).is_file() for name in ("model.joblib", "model_card.json")):
+        return FREELANCE_MODEL_DIR
+    from tests.freelance.conftest import register_small_estimator
+
+    return register_small_estimator(tmp_path_factory.mktemp("freelance"))
+
+
 @pytest.fixture
 def make_settings(prediction_db: Path, model_card: Path, credit_model_dir: Path):
     """Settings over the test database; keyword arguments override fields."""
@@ -213,7 +225,9 @@ def _healthy(url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory, credit_model_dir: Path) -> Iterator[str]:
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, credit_model_dir: Path, freelance_model_dir: Path
+) -> Iterator[str]:
     """A real uvicorn process serving the test database and the credit model, on 127.0.0.1 and a free port,
     with only the packages of the API image importable."""
     directory = tmp_path_factory.mktemp("live")
@@ -222,7 +236,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, credit_model_dir: Path
     card = write_model_card(directory / "model_card.json")
     env = {key: value for key, value in os.environ.items() if key != "APP_VERSION"}
     env |= {"WEATHER_DATABASE_URL": f"sqlite:///{database}", "WEATHER_MODEL_CARD": str(card), "LOG_LEVEL": "INFO"}
-    env |= {"CREDIT_MODEL_DIR": str(credit_model_dir)}
+    env |= {"CREDIT_MODEL_DIR": str(credit_model_dir), "FREELANCE_MODEL_DIR": str(freelance_model_dir)}
     log_file = directory / "uvicorn.log"
     for _attempt in range(3):  # the port may be taken between choosing it and binding it: try another
         port = free_port()

@@ -489,7 +489,8 @@ def test_openapi_documents_every_answer_with_examples(client) -> None:
         "/credit/score",
         "/credit/model",
         "/credit/form",
-    ]  # the credit endpoints: test_credit.py
+        "/freelance/estimate",
+    ]  # the credit endpoints: test_credit.py; the freelance one: test_freelance.py
     for path in ("/predictions/combined", "/predictions/{date}"):
         responses = paths[path]["get"]["responses"]
         assert set(responses) == {"200", "404", "422", "503"}

@@ -1,6 +1,6 @@
 """Property-based contract test: schemathesis generates requests from the OpenAPI schema (valid and
-invalid dates, periods, missing parameters, credit applications with any field valid or not…) and sends
-them over HTTP to the running service.
+invalid dates, periods, missing parameters, credit applications and freelance gigs with any field valid or
+not…) and sends them over HTTP to the running service.
 
 Every answer must: not be a 5xx, have a status code the schema documents, the documented content type,
 a body that matches the documented response model, and invalid input must be rejected with a 4xx.
@@ -44,8 +44,9 @@ OPERATIONS = [
     ("POST", "/credit/score"),
     ("GET", "/credit/model"),
     ("GET", "/credit/form"),
+    ("POST", "/freelance/estimate"),
 ]
-WITH_INPUT = [OPERATIONS[0], OPERATIONS[1], OPERATIONS[4]]  # only these can receive invalid input
+WITH_INPUT = [OPERATIONS[0], OPERATIONS[1], OPERATIONS[4], OPERATIONS[7]]  # only these can receive invalid input
 RUNS = [(*operation, GenerationMode.POSITIVE) for operation in OPERATIONS] + [
     (*operation, GenerationMode.NEGATIVE) for operation in WITH_INPUT
 ]

@@ -51,3 +51,25 @@ def gigs() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def estimator(gigs) -> FreelanceEstimator:
     return fit_estimator(gigs)
+
+
+def register_small_estimator(directory: Path) -> Path:
+    """A registered estimator in `directory` (model.joblib + a card with its SHA-256), fitted in about a second
+    on the shipped gigs: what the API tests serve in a checkout without `dvc repro freelance_register`."""
+    import json
+
+    import joblib
+
+    from pipelines.common.provenance import file_sha256, library_versions
+
+    directory.mkdir(parents=True, exist_ok=True)
+    estimator = fit_estimator(drop_duplicates(read_gigs(GIGS_FILE, ("Clients",)))[0])
+    joblib.dump(estimator, directory / "model.joblib")
+    card = {
+        "name": "freelance-price-estimator",
+        "version": "test-small",
+        "artefact_sha256": file_sha256(directory / "model.joblib"),
+        "library_versions": library_versions(("xgboost", "joblib")),
+    }
+    (directory / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
+    return directory
