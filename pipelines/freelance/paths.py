@@ -16,6 +16,8 @@ TRAIN_SUMMARY = DIRS["models"] / "train_summary.json"
 # freelance_train_keras
 KERAS_DIR = DIRS["models"] / "keras"
 KERAS_SUMMARY = DIRS["models"] / "keras_summary.json"
+# freelance_protocols
+PROTOCOLS = DIRS["reports"] / "protocols.json"
 # freelance_evaluate
 METRICS = DIRS["reports"] / "metrics.json"
 EVALUATION_REPORT = DIRS["reports"] / "evaluation.html"

@@ -11,13 +11,15 @@ from sklearn.metrics import confusion_matrix
 from pipelines.freelance import figures
 from pipelines.freelance.models import DUMMY_REGRESSOR
 from pipelines.freelance.paths import EVALUATION_FIGURES, EVALUATION_REPORT
-from pipelines.freelance.text import band_order_text, client_comparison, selection_text
+from pipelines.freelance.text import band_order_text, client_comparison, protocol_text, selection_text
 from pipelines.reporting.report import Section, render_report
 
 BASELINE, CHOSEN, KERAS = "dummy", "chosen", "keras_two_head"
 
 
-def write_report(metrics, summary, keras_summary, prepared, predictions, verdicts, price_model, band_model) -> None:
+def write_report(
+    metrics, summary, keras_summary, prepared, protocols, predictions, verdicts, price_model, band_model
+) -> None:
     scores, client = metrics["test"], metrics["client"]
     band = predictions["band"].to_numpy()
     source = f"Data: {prepared['description']} ({prepared['kind']}); test split of {prepared['rows']['test']} gigs"
@@ -135,6 +137,11 @@ def write_report(metrics, summary, keras_summary, prepared, predictions, verdict
             client_comparison(scores, CHOSEN, KERAS, client),
             tables=[("Client vs ours (thousands of PKR)", client_table)],
         ),
+        Section(
+            "The split protocol alone: the client's against ours",
+            protocol_text(protocols, client),
+            tables=[("Same models, two protocols (mean ± std over seeds)", protocol_table(protocols))],
+        ),
         Section("Targets on the test split", verdicts),
         Section(
             "Price models",
@@ -159,3 +166,19 @@ def write_report(metrics, summary, keras_summary, prepared, predictions, verdict
         "rows": f"{rows['train']} train / {rows['test']} test gigs (prices in thousands of PKR, outliers removed)",
     }
     render_report(EVALUATION_REPORT, "Freelance-service pricing — model evaluation", provenance, sections)
+
+
+def protocol_table(protocols: dict) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            name: {
+                **{
+                    f"{metric} mean": protocols[name][metric]["mean"]
+                    for metric in ("mae", "rmse", "r2", "band_accuracy")
+                },
+                **{f"{metric} std": protocols[name][metric]["std"] for metric in ("mae", "r2", "band_accuracy")},
+                "test titles seen in training": protocols[name]["test_titles_seen_in_training"],
+            }
+            for name in ("client", "leak_free")
+        }
+    ).T

@@ -20,6 +20,7 @@ from pipelines.freelance.paths import (
     KERAS_SUMMARY,
     METRICS,
     PREPARE_SUMMARY,
+    PROTOCOLS,
     TEST,
     TEST_PREDICTIONS,
     TRAIN_SUMMARY,
@@ -49,8 +50,9 @@ def main() -> None:
     metrics = metrics_contract(scores, prepared, summary, (price_model, band_model), targets, client)
     write_json(METRICS, metrics)
     write_csv(TEST_PREDICTIONS, predictions, index=False, float_format="%.5f")
-    verdicts = target_verdicts(scores, CHOSEN, BASELINE, targets)
-    write_report(metrics, summary, keras_summary, prepared, predictions, verdicts, price_model, band_model)
+    verdicts = target_verdicts(scores, CHOSEN, BASELINE, targets, len(test))
+    protocols = read_json(PROTOCOLS)
+    write_report(metrics, summary, keras_summary, prepared, protocols, predictions, verdicts, price_model, band_model)
     log.info(
         "chosen %s + %s: test MAE %.3f (median baseline %.3f), band accuracy %.4f (majority %.4f)",
         price_model,

@@ -18,6 +18,7 @@ SMALL_PARAMS = {
         "band_models": {"dummy_majority": {}, "logistic_regression": {"C": [1.0]}},
     },
     "keras": {"seeds": 2, "epochs": 2, "components": 8},
+    "protocols": {"seeds": 1},
 }
 
 
