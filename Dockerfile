@@ -3,7 +3,8 @@
 # dependencies only (no TensorFlow, Keras, statsmodels, DVC…; scikit-learn, XGBoost and SHAP for the credit
 # model) and the artefacts it serves. Those are pipeline outputs, not files in git: build the image AFTER
 # `dvc repro` (or `dvc pull`) has produced data/db/weather.sqlite, models/weather/model_card.json and
-# models/credit/{model.joblib,model_card.json,shap_background.csv.gz,missing_value_grid.json} (`dvc repro weather_batch credit_register`).
+# models/credit/{model.joblib,model_card.json,shap_background.csv.gz,missing_value_grid.json} and
+# models/freelance/{model.joblib,model_card.json} (`dvc repro weather_batch credit_register freelance_register`).
 #
 #   docker build --build-arg APP_VERSION="$(git rev-parse HEAD)" -t weather-api .
 #   docker run --rm -p 8000:8000 weather-api        # then: curl http://127.0.0.1:8000/version
@@ -49,6 +50,7 @@ COPY data/db/weather.sqlite data/db/weather.sqlite
 COPY models/weather/model_card.json models/weather/model_card.json
 COPY models/credit/model.joblib models/credit/model_card.json models/credit/shap_background.csv.gz \
      models/credit/missing_value_grid.json models/credit/
+COPY models/freelance/model.joblib models/freelance/model_card.json models/freelance/
 
 # The code: the API (with its form page, api/static/) and the library it imports, `pipelines/` (the weather
 # database layer and its migrations, credit scoring and the modules the pickled model is made of). The

@@ -46,6 +46,8 @@ ARTEFACTS = (
     "models/credit/model_card.json",
     "models/credit/shap_background.csv.gz",
     "models/credit/missing_value_grid.json",
+    "models/freelance/model.joblib",
+    "models/freelance/model_card.json",
 )
 DEBIAN_MIRROR = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
 DEBOOTSTRAP = ["debootstrap", "--variant=minbase", "bookworm"]
@@ -248,7 +250,8 @@ def make_context(destination: Path, artefacts: str = "small") -> str:
     if artefacts == "work-tree" or (artefacts == "auto" and present):
         if not present:
             raise Unavailable(
-                f"artefacts missing from the working tree (dvc repro weather_batch credit_register): {ARTEFACTS}"
+                "artefacts missing from the working tree (dvc repro weather_batch credit_register freelance_register): "
+                f"{ARTEFACTS}"
             )
         for name in ARTEFACTS:
             (destination / name).parent.mkdir(parents=True, exist_ok=True)
@@ -261,6 +264,9 @@ def make_context(destination: Path, artefacts: str = "small") -> str:
     build_database(destination / "data" / "db" / "weather.sqlite")
     write_model_card(destination / "models" / "weather" / "model_card.json")
     register_small_credit_model(destination / "models" / "credit")
+    from tests.freelance.conftest import register_small_estimator
+
+    register_small_estimator(destination / "models" / "freelance")
     return "small (tests/api/conftest.py helpers)"
 
 
