@@ -17,6 +17,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier, RandomForestRegressor
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
@@ -170,3 +171,35 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.floating):
         return float(value)
     return value
+
+
+def drop_pruned_vocabulary(model: Any) -> Any:
+    """`model` with every fitted TfidfVectorizer's `stop_words_` and `_stop_words_id` removed (in place).
+
+    That attribute is the set of terms min_df / max_features pruned: only for introspection (scikit-learn says it
+    can be deleted before pickling), and a Python set of strings pickles in an order that changes with each
+    process' hash seed, so the same model would give different bytes on every run; `_stop_words_id` is a cache
+    key of the stop-word check (the check runs again without it).
+    """
+    seen: set[int] = set()
+
+    def walk(node: Any) -> None:
+        if id(node) in seen or isinstance(node, (str, bytes, int, float, np.ndarray)):
+            return
+        seen.add(id(node))
+        if isinstance(node, TfidfVectorizer):
+            for attribute in ("stop_words_", "_stop_words_id"):  # the second is id(stop_words), a memory address
+                if hasattr(node, attribute):
+                    delattr(node, attribute)
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, (list, tuple)) else None
+        if (
+            children is None
+            and hasattr(node, "__dict__")
+            and type(node).__module__.startswith(("sklearn", "pipelines"))
+        ):
+            children = vars(node).values()
+        for child in children or ():
+            walk(child)
+
+    walk(model)
+    return model

@@ -18,6 +18,7 @@ from pipelines.common.logs import get_logger
 from pipelines.common.provenance import file_sha256, library_versions
 from pipelines.common.stage import run_stage
 from pipelines.freelance.estimator import FreelanceEstimator
+from pipelines.freelance.models import drop_pruned_vocabulary
 from pipelines.freelance.paths import CANDIDATES, METRICS, MODEL, MODEL_CARD, PREPARE_SUMMARY, TRAIN, TRAIN_SUMMARY
 from pipelines.freelance.split import read_split
 
@@ -60,7 +61,7 @@ def main() -> None:
         version=version,
     )
     with atomic_path(MODEL) as tmp:
-        joblib.dump(estimator, tmp)
+        joblib.dump(drop_pruned_vocabulary(estimator), tmp)
     chosen = metrics["test"][metrics["best_model"]]
     card = {
         "name": MODEL_NAME,

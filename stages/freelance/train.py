@@ -21,7 +21,15 @@ from pipelines.common.provenance import library_versions
 from pipelines.common.runlog import write_run_log
 from pipelines.common.stage import run_stage
 from pipelines.freelance.features import feature_frame
-from pipelines.freelance.models import CLASSIFIERS, DUMMY_CLASSIFIER, DUMMY_REGRESSOR, REGRESSORS, group_folds, search
+from pipelines.freelance.models import (
+    CLASSIFIERS,
+    DUMMY_CLASSIFIER,
+    DUMMY_REGRESSOR,
+    REGRESSORS,
+    drop_pruned_vocabulary,
+    group_folds,
+    search,
+)
 from pipelines.freelance.paths import CANDIDATES, TRAIN, TRAIN_SUMMARY
 from pipelines.freelance.split import assign_bands, read_split
 from pipelines.freelance.text import band_accuracy, price_metrics
@@ -63,7 +71,7 @@ def main() -> None:
             began = time.perf_counter()
             result = search(task, name, X, target, folds, grid, settings)
             with atomic_path(CANDIDATES / f"{task}_{name}.joblib") as tmp:
-                joblib.dump(result.search.best_estimator_, tmp)
+                joblib.dump(drop_pruned_vocabulary(result.search.best_estimator_), tmp)
             fold_scores = [
                 float(result.search.cv_results_[f"split{i}_test_score"][result.search.best_index_])
                 for i in range(len(folds))

@@ -21,7 +21,7 @@ from pipelines.common.provenance import library_versions
 from pipelines.common.runlog import write_run_log
 from pipelines.common.seeds import seed_list
 from pipelines.common.stage import run_stage
-from pipelines.freelance.models import group_folds
+from pipelines.freelance.models import drop_pruned_vocabulary, group_folds
 from pipelines.freelance.paths import KERAS_DIR, KERAS_SUMMARY, TRAIN
 from pipelines.freelance.split import read_split
 from pipelines.freelance.text import band_accuracy, price_metrics
@@ -72,7 +72,7 @@ def main() -> None:
     with atomic_dir(KERAS_DIR) as staging:
         for seed in seeds:
             encoder, model = fit_two_head(frame, price, band, settings, seed, threads)
-            joblib.dump(encoder, staging / f"encoder_{seed}.joblib")
+            joblib.dump(drop_pruned_vocabulary(encoder), staging / f"encoder_{seed}.joblib")
             save_model(model, staging / f"model_{seed}.keras")
     summary = {
         "settings": settings,
