@@ -11,6 +11,7 @@ Needs scikit-learn and XGBoost only (no TensorFlow): the API image can serve it.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,20 @@ class FreelanceEstimator:
     price_floor: float  # the lowest training price: the interval never goes below it
     version: str = ""
     extra: dict = field(default_factory=dict)
+    # The candidates' files as freelance_train wrote them: pickled in their place, so the same models give the
+    # same model.joblib (re-pickling a loaded forest does not: its tree nodes carry uninitialised padding bytes).
+    sources: dict[str, bytes] = field(default_factory=dict, repr=False)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        for key in self.sources:
+            state[key] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        for key, blob in self.sources.items():
+            setattr(self, key, joblib.load(io.BytesIO(blob)))
 
     def frame(self, gigs: list[dict]) -> pd.DataFrame:
         rows = []

@@ -18,7 +18,6 @@ from pipelines.common.logs import get_logger
 from pipelines.common.provenance import file_sha256, library_versions
 from pipelines.common.stage import run_stage
 from pipelines.freelance.estimator import FreelanceEstimator
-from pipelines.freelance.models import drop_pruned_vocabulary
 from pipelines.freelance.paths import CANDIDATES, METRICS, MODEL, MODEL_CARD, PREPARE_SUMMARY, TRAIN, TRAIN_SUMMARY
 from pipelines.freelance.split import read_split
 
@@ -49,9 +48,10 @@ def main() -> None:
     train, edges = read_split(TRAIN)
     train_sha256 = file_sha256(TRAIN)
     version = model_version(price, band, summary, train_sha256)
+    files = {"price_model": CANDIDATES / f"price_{price}.joblib", "band_model": CANDIDATES / f"band_{band}.joblib"}
     estimator = FreelanceEstimator(
-        price_model=joblib.load(CANDIDATES / f"price_{price}.joblib"),
-        band_model=joblib.load(CANDIDATES / f"band_{band}.joblib"),
+        price_model=joblib.load(files["price_model"]),
+        band_model=joblib.load(files["band_model"]),
         price_name=price,
         band_name=band,
         edges=edges,
@@ -59,9 +59,10 @@ def main() -> None:
         interval_coverage=summary["interval_coverage"],
         price_floor=float(train["price"].min()),
         version=version,
+        sources={key: path.read_bytes() for key, path in files.items()},
     )
     with atomic_path(MODEL) as tmp:
-        joblib.dump(drop_pruned_vocabulary(estimator), tmp)
+        joblib.dump(estimator, tmp)
     chosen = metrics["test"][metrics["best_model"]]
     card = {
         "name": MODEL_NAME,

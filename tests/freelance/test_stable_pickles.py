@@ -46,3 +46,25 @@ def test_the_estimator_still_answers_without_the_pruned_vocabulary(gigs):
     vectorizer = estimator.price_model.named_steps["features"].named_transformers_["text"]
     assert not hasattr(vectorizer, "stop_words_") and not hasattr(vectorizer, "_stop_words_id")
     assert estimator.estimate("I will do web scraping with python", 4.9, 20, "level_1") == before
+
+
+def test_the_registered_estimator_pickles_its_candidates_bytes_and_loads_them_back(tmp_path, gigs):
+    import io
+
+    import joblib
+
+    from tests.freelance.conftest import fit_estimator
+
+    fitted = fit_estimator(gigs.head(300), "ridge", "random_forest")
+    blobs = {}
+    for key in ("price_model", "band_model"):
+        buffer = io.BytesIO()
+        joblib.dump(getattr(fitted, key), buffer)
+        blobs[key] = buffer.getvalue()
+    fitted.sources = blobs
+    joblib.dump(fitted, tmp_path / "a.joblib")
+    loaded = joblib.load(tmp_path / "a.joblib")
+    joblib.dump(loaded, tmp_path / "b.joblib")  # a loaded forest re-pickled from its file's bytes, not its nodes
+    assert (tmp_path / "a.joblib").read_bytes() == (tmp_path / "b.joblib").read_bytes()
+    gig = ("I will do web scraping with python", 4.9, 20, "level_1")
+    assert loaded.estimate(*gig) == fitted.estimate(*gig)
