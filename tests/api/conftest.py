@@ -237,16 +237,18 @@ def make_settings(prediction_db: Path, model_card: Path, credit_model_dir: Path)
 
 
 @pytest.fixture
-def make_client(make_settings, credit_model, cars_model):
+def make_client(make_settings, credit_model, cars_model, freelance_model_dir, monkeypatch):
     """Start the app (lifespan included) with settings overrides; closed at the end of the test.
 
     The apps share the credit model loaded once, unless `credit_model_dir` is overridden: then the app
-    loads it at start-up, as in production. The cars model loaded once is shared by every app.
+    loads it at start-up, as in production. The cars model loaded once is shared by every app; the freelance
+    estimator is loaded from `freelance_model_dir` (FREELANCE_MODEL_DIR, as in production).
     """
     from fastapi.testclient import TestClient
 
     from api.main import create_app
 
+    monkeypatch.setenv("FREELANCE_MODEL_DIR", str(freelance_model_dir))
     clients = []
 
     def make(**changes) -> TestClient:
