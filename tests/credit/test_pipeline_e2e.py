@@ -14,7 +14,6 @@ from tests.dvc_project import copy_project, run, set_params
 pytestmark = pytest.mark.slow
 DATA_FILES = ["data/external/credit"]
 STAGES = ["credit_data", "credit_train", "credit_evaluate", "credit_register", "credit_explain", "credit_drift"]
-MONITOR = "credit_monitor"
 SMALL_PARAMS = {
     "data": {"max_labelled_rows": 3000},
     "train": {
