@@ -4,7 +4,8 @@
 # model) and the artefacts it serves. Those are pipeline outputs, not files in git: build the image AFTER
 # `dvc repro` (or `dvc pull`) has produced data/db/weather.sqlite, models/weather/model_card.json and
 # models/credit/{model.joblib,model_card.json,shap_background.csv.gz,missing_value_grid.json} and
-# models/cars/{model.joblib,model_card.json} (`dvc repro weather_batch credit_register cars_register`).
+# models/cars/ and models/freelance/{model.joblib,model_card.json}
+# (`dvc repro weather_batch credit_register cars_register freelance_register`).
 #
 #   docker build --build-arg APP_VERSION="$(git rev-parse HEAD)" -t weather-api .
 #   docker run --rm -p 8000:8000 weather-api        # then: curl http://127.0.0.1:8000/version
@@ -53,6 +54,7 @@ COPY models/credit/model.joblib models/credit/model_card.json models/credit/shap
 # The monitoring summary of the recorded traffic, until the monitor writes a newer one (CREDIT_MONITORING_SUMMARY).
 COPY reports/credit/monitoring.json reports/credit/monitoring.json
 COPY models/cars/model.joblib models/cars/model_card.json models/cars/
+COPY models/freelance/model.joblib models/freelance/model_card.json models/freelance/
 
 # The code: the API (with its form page, api/static/) and the library it imports, `pipelines/` (the weather
 # database layer and its migrations, credit scoring and the modules the pickled model is made of). The

@@ -36,6 +36,8 @@ from api.credit import CreditModel, credit_health, load_credit
 from api.credit import router as credit_router
 from api.errors import BadInput, NoPredictions, Unavailable
 from api.events import EventRecorder, ScoringEventCapture
+from api.freelance import load_freelance
+from api.freelance import router as freelance_router
 from api.guards import RequestGuard
 from api.schemas import (
     EXAMPLE_DATE,
@@ -131,6 +133,7 @@ def create_app(
             service.events.start()
         app.state.service = service
         app.state.cars = cars or load_cars()
+        app.state.freelance = load_freelance()  # FREELANCE_MODEL_DIR, else models/freelance (api/freelance.py)
         _log_startup(service)
         try:
             yield
@@ -164,6 +167,7 @@ def create_app(
     _add_routes(app)
     app.include_router(credit_router)
     app.include_router(cars_router)
+    app.include_router(freelance_router)
     return app
 
 

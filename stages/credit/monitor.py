@@ -27,7 +27,7 @@ from pipelines.common.logs import get_logger
 from pipelines.common.params import SectionModel, load_section
 from pipelines.common.stage import run_stage, stage_parser
 from pipelines.credit import events, monitoring
-from pipelines.credit.data import read_frame
+from pipelines.credit.data import read_frame, read_summary
 from pipelines.credit.drift import PREDICTION, column_table, drift_report, model_inputs, shown_columns
 from pipelines.credit.monitoring import Limits
 from pipelines.credit.paths import IMPORTANCE, MODEL, MODEL_CARD, MONITORING_DIR, OOF_PREDICTIONS, TRAIN
@@ -71,7 +71,7 @@ def main(argv: list[str]) -> None:
     frame = read_events(source)
     pipeline, card = joblib.load(MODEL), read_json(MODEL_CARD)
     threshold = float(card["decision"]["threshold"])
-    train = read_frame(TRAIN)
+    train, data = read_frame(TRAIN), read_summary()
     oof = pd.read_csv(OOF_PREDICTIONS).set_index(ID)[card["model"]].reindex(train[ID]).to_numpy()
     if np.isnan(oof).any():
         raise DataError("out-of-fold predictions do not cover every training row")
@@ -87,6 +87,8 @@ def main(argv: list[str]) -> None:
 
     summary: dict[str, Any] = {
         "source": Path(source).name if "://" not in source else "event store",
+        # The traffic replays this data set's unlabelled applications; the reference is its training split.
+        "data": {"kind": data["kind"], "description": data["description"]},
         "model": {"name": card["model"], "version": card["version"]},
         "operations": monitoring.operations(frame),
         "scores": monitoring.score_shift(oof, frame, threshold),
@@ -107,6 +109,8 @@ def main(argv: list[str]) -> None:
     write_json(out / "monitoring.json", summary)
     shown = shown_columns(columns, importance, params.report_columns, params.top_drifts)
     provenance = {
+        "data source": data["description"],
+        "kind": data["kind"],
         "events": summary["source"],
         "requests": f"{summary['operations']['requests']:,} ({summary['operations']['first_request']} → "
         f"{summary['operations']['last_request']})",

@@ -36,6 +36,7 @@ CREDIT_MODEL_DIR = ROOT / "models" / "credit"
 CREDIT_FILES = ("model.joblib", "model_card.json", "shap_background.csv.gz", "missing_value_grid.json")
 CARS_MODEL_DIR = ROOT / "models" / "cars"
 CARS_FILES = ("model.joblib", "model_card.json")
+FREELANCE_MODEL_DIR = ROOT / "models" / "freelance"
 LOCATION = "IJmuiden"
 # Model A forecasts 19-21 March, model B (registered later) 21 March too; observations cover 19-20 March.
 DAYS_A = ("2025-03-19", "2025-03-20", "2025-03-21")
@@ -205,6 +206,17 @@ def cars_model(cars_model_dir: Path):
     return loaded
 
 
+@pytest.fixture(scope="session")
+def freelance_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The registered freelance estimator (models/freelance after `dvc repro freelance_register`), else a small
+    one fitted and registered by the freelance tests' helper."""
+    if all((FREELANCE_MODEL_DIR / name).is_file() for name in ("model.joblib", "model_card.json")):
+        return FREELANCE_MODEL_DIR
+    from tests.freelance.conftest import register_small_estimator
+
+    return register_small_estimator(tmp_path_factory.mktemp("freelance"))
+
+
 @pytest.fixture
 def make_settings(prediction_db: Path, model_card: Path, credit_model_dir: Path):
     """Settings over the test database; keyword arguments override fields."""
@@ -225,16 +237,18 @@ def make_settings(prediction_db: Path, model_card: Path, credit_model_dir: Path)
 
 
 @pytest.fixture
-def make_client(make_settings, credit_model, cars_model):
+def make_client(make_settings, credit_model, cars_model, freelance_model_dir, monkeypatch):
     """Start the app (lifespan included) with settings overrides; closed at the end of the test.
 
     The apps share the credit model loaded once, unless `credit_model_dir` is overridden: then the app
-    loads it at start-up, as in production. The cars model loaded once is shared by every app.
+    loads it at start-up, as in production. The cars model loaded once is shared by every app; the freelance
+    estimator is loaded from `freelance_model_dir` (FREELANCE_MODEL_DIR, as in production).
     """
     from fastapi.testclient import TestClient
 
     from api.main import create_app
 
+    monkeypatch.setenv("FREELANCE_MODEL_DIR", str(freelance_model_dir))
     clients = []
 
     def make(**changes) -> TestClient:
@@ -264,10 +278,10 @@ def _healthy(url: str) -> bool:
 
 @pytest.fixture(scope="session")
 def live_server(
-    tmp_path_factory: pytest.TempPathFactory, credit_model_dir: Path, cars_model_dir: Path
+    tmp_path_factory: pytest.TempPathFactory, credit_model_dir: Path, cars_model_dir: Path, freelance_model_dir: Path
 ) -> Iterator[str]:
-    """A real uvicorn process serving the test database, the credit and the cars models, on 127.0.0.1 and a free port,
-    with only the packages of the API image importable."""
+    """A real uvicorn process serving the test database, the credit, cars and freelance models, on 127.0.0.1 and a
+    free port, with only the packages of the API image importable."""
     directory = tmp_path_factory.mktemp("live")
     database = directory / "weather.sqlite"
     build_database(database)
@@ -279,6 +293,7 @@ def live_server(
     summary.write_text(json.dumps(MONITORING_SUMMARY))
     env |= {"CREDIT_MONITORING_SUMMARY": str(summary)}
     env |= {"CREDIT_MODEL_DIR": str(credit_model_dir), "CARS_MODEL_DIR": str(cars_model_dir)}
+    env |= {"FREELANCE_MODEL_DIR": str(freelance_model_dir)}
     log_file = directory / "uvicorn.log"
     for _attempt in range(3):  # the port may be taken between choosing it and binding it: try another
         port = free_port()

@@ -491,7 +491,8 @@ def test_openapi_documents_every_answer_with_examples(client) -> None:
         "/credit/monitoring",
         "/credit/form",
         "/cars/estimate",
-    ]  # the credit endpoints: test_credit.py; the cars one: test_cars.py
+        "/freelance/estimate",
+    ]  # the credit endpoints: test_credit.py; cars and freelance: test_cars.py, test_freelance.py
     for path in ("/predictions/combined", "/predictions/{date}"):
         responses = paths[path]["get"]["responses"]
         assert set(responses) == {"200", "404", "422", "503"}

@@ -156,3 +156,27 @@ def test_openapi_and_docs_are_served(http: httpx.Client) -> None:
     assert http.get("/docs").status_code == 200
     assert http.get("/no/such/route").status_code == 404
     assert http.post("/version").status_code == 405
+
+
+def test_freelance_estimate_answers_with_the_registered_model(http: httpx.Client) -> None:
+    schema = http.get("/openapi.json").json()
+    body = schema["paths"]["/freelance/estimate"]["post"]["requestBody"]["content"]["application/json"]
+    response = http.post("/freelance/estimate", json=body["examples"]["example"]["value"])
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    low, high = answer["price_interval"]
+    assert low <= answer["price"] <= high and answer["unit"] == "thousands of PKR"
+    assert answer["band"] == max(answer["band_probabilities"], key=answer["band_probabilities"].get)
+    assert abs(sum(answer["band_probabilities"].values()) - 1) < 1e-3
+
+
+def test_freelance_bad_input_is_422_naming_the_field(http: httpx.Client) -> None:
+    for body, text in [
+        ({"text": "I will do it", "rating": 7}, "rating: Input should be less than or equal to 5"),
+        ({"rating": 4.5}, "text: required"),
+        ({"text": "I will do it", "reviews": -3}, "reviews: Input should be greater than or equal to 0"),
+        ({"text": "I will do it", "level": "Pro"}, "level: Input should be"),
+    ]:
+        response = http.post("/freelance/estimate", json=body)
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"].startswith(text), response.text

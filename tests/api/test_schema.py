@@ -1,6 +1,6 @@
 """Property-based contract test: schemathesis generates requests from the OpenAPI schema (valid and
-invalid dates, periods, missing parameters, credit applications and car listings with any field valid or not…) and sends
-them over HTTP to the running service.
+invalid dates, periods, missing parameters, credit applications, car listings and freelance gigs with any field valid
+or not…) and sends them over HTTP to the running service.
 
 Every answer must: not be a 5xx, have a status code the schema documents, the documented content type,
 a body that matches the documented response model, and invalid input must be rejected with a 4xx.
@@ -46,6 +46,7 @@ OPERATIONS = [
     ("GET", "/credit/form"),
     ("GET", "/credit/monitoring"),
     ("POST", "/cars/estimate"),
+    ("POST", "/freelance/estimate"),
 ]
 # Only these can receive invalid input.
 WITH_INPUT = [
@@ -53,6 +54,7 @@ WITH_INPUT = [
     ("GET", "/predictions/{date}"),
     ("POST", "/credit/score"),
     ("POST", "/cars/estimate"),
+    ("POST", "/freelance/estimate"),
 ]
 RUNS = [(*operation, GenerationMode.POSITIVE) for operation in OPERATIONS] + [
     (*operation, GenerationMode.NEGATIVE) for operation in WITH_INPUT

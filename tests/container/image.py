@@ -48,6 +48,8 @@ ARTEFACTS = (
     "models/credit/missing_value_grid.json",
     "models/cars/model.joblib",
     "models/cars/model_card.json",
+    "models/freelance/model.joblib",
+    "models/freelance/model_card.json",
 )
 DEBIAN_MIRROR = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
 DEBOOTSTRAP = ["debootstrap", "--variant=minbase", "bookworm"]
@@ -251,7 +253,7 @@ def make_context(destination: Path, artefacts: str = "small") -> str:
         if not present:
             raise Unavailable(
                 "artefacts missing from the working tree "
-                f"(dvc repro weather_batch credit_register cars_register): {ARTEFACTS}"
+                f"(dvc repro weather_batch credit_register cars_register freelance_register): {ARTEFACTS}"
             )
         for name in ARTEFACTS:
             (destination / name).parent.mkdir(parents=True, exist_ok=True)
@@ -270,6 +272,9 @@ def make_context(destination: Path, artefacts: str = "small") -> str:
     write_model_card(destination / "models" / "weather" / "model_card.json")
     register_small_credit_model(destination / "models" / "credit")
     register_small_cars_model(destination / "models" / "cars")
+    from tests.freelance.conftest import register_small_estimator
+
+    register_small_estimator(destination / "models" / "freelance")
     return "small (tests/api/conftest.py helpers)"
 
 

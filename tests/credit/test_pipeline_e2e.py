@@ -98,6 +98,10 @@ def test_repro_writes_the_reports(project):
     )
     drift = json.loads((reports / "drift.json").read_text())
     assert drift["columns_tested"] > 100 and 0 <= drift["share_drifted"] <= 1
+    monitoring = json.loads((reports / "monitoring.json").read_text())  # over the shipped recorded traffic
+    assert monitoring["operations"]["requests"] == 8080 and monitoring["data"]["kind"] == "real-sample"
+    assert monitoring["status"] == ("alert" if monitoring["alerts"] else "ok")
+    assert (reports / "monitoring.html").stat().st_size > 1000 and (reports / "monitoring_drift.html").is_file()
 
 
 def test_second_repro_is_a_no_op_and_one_param_reruns_only_its_stages(project):

@@ -47,7 +47,7 @@ def test_the_declared_metrics_files_hold_only_a_few_dozen_numbers_each():
         for entry in stage.get("metrics", [])
     ]
     assert sorted(set(declared)) == sorted(
-        f"reports/{p}/headline.json" for p in ("weather", "corn", "credit", "reviews", "cars")
+        f"reports/{p}/headline.json" for p in ("weather", "corn", "credit", "reviews", "cars", "freelance")
     )
 
     def leaves(tree):

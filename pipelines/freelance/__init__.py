@@ -1,0 +1,1 @@
+"""Freelance-service pricing: a Fiverr gig's price (regression) and price band (Low / Medium / High)."""

@@ -1,0 +1,1 @@
+"""Freelance stage commands."""
