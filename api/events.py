@@ -163,13 +163,16 @@ class EventRecorder:
             return
         try:
             self.stored += events.store_events(self.engine, batch)
-            if time.monotonic() >= self._next_purge:
-                self._purge()
         except Exception:  # logged with its stack, never raised into a request
             self.failed += len(batch)
             log.exception(
                 "cannot store %d scoring event(s) in %s (%d failed so far)", len(batch), self.description, self.failed
             )
+        if time.monotonic() >= self._next_purge:
+            try:
+                self._purge()
+            except Exception:  # a failed purge is retried at the next batch; the stored events stay counted
+                log.exception("cannot delete old scoring events in %s", self.description)
 
     def _purge(self) -> None:
         cutoff = dt.datetime.now(dt.UTC) - self.retention
