@@ -152,23 +152,54 @@ def production_inputs(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+@dataclass(frozen=True)
+class Check:
+    """One monitored figure against its limit; `fires` is the one alert rule (the report's table uses it too)."""
+
+    name: str
+    value: float | None
+    limit: float
+    what: str
+
+    @property
+    def fires(self) -> bool:
+        return self.value is not None and self.value > self.limit
+
+
+def checks(summary: dict[str, Any], limits: Limits) -> list[Check]:
+    """Every figure of `summary` that has a limit, with the limit."""
+    ops, scores, drift = summary["operations"], summary["scores"], summary["drift"]
+    return [
+        Check(
+            "server_error_rate", ops["server_error_rate"], limits.max_server_error_rate, "of answers were server errors"
+        ),
+        Check(
+            "client_error_rate",
+            ops["client_error_rate"],
+            limits.max_client_error_rate,
+            "of requests refused as invalid",
+        ),
+        Check("latency_p95_ms", ops["latency_p95_ms"], limits.max_latency_p95_ms, "ms: 95th percentile latency"),
+        Check("score_psi", scores["score_psi"], limits.max_score_psi, "population stability index of the probability"),
+        Check(
+            "refusal_rate_change",
+            abs(scores["refusal_rate_change"]),
+            limits.max_refusal_rate_change,
+            "change of the refusal rate against the reference",
+        ),
+        Check("drifted_share", drift["share_drifted"], limits.max_drifted_share, "of the model's fields drifted"),
+    ]
+
+
 def alerts(summary: dict[str, Any], limits: Limits) -> list[Alert]:
     """Every figure of `summary` beyond its limit, with a sentence saying so (the figures decide)."""
-    ops, scores, drift = summary["operations"], summary["scores"], summary["drift"]
-    checks = [
-        ("server_error_rate", ops["server_error_rate"], limits.max_server_error_rate, "of answers were server errors"),
-        ("client_error_rate", ops["client_error_rate"], limits.max_client_error_rate, "of requests refused as invalid"),
-        ("latency_p95_ms", ops["latency_p95_ms"], limits.max_latency_p95_ms, "ms: 95th percentile latency"),
-        ("score_psi", scores["score_psi"], limits.max_score_psi, "population stability index of the probability"),
-        ("refusal_rate_change", abs(scores["refusal_rate_change"]), limits.max_refusal_rate_change,
-         "change of the refusal rate against the reference"),
-        ("drifted_share", drift["share_drifted"], limits.max_drifted_share, "of the model's fields drifted"),
-    ]  # fmt: skip
     found = []
-    for name, value, limit, what in checks:
-        if value is not None and value > limit:
-            shown = f"{value:,.0f}" if name == "latency_p95_ms" else f"{value:.3f}"
-            found.append(Alert(name, float(value), float(limit), f"{shown} {what} (limit {limit:g})"))
+    for check in checks(summary, limits):
+        if check.fires:
+            shown = f"{check.value:,.0f}" if check.name == "latency_p95_ms" else f"{check.value:.3f}"
+            message = f"{shown} {check.what} (limit {check.limit:g})"
+            found.append(Alert(check.name, float(check.value), float(check.limit), message))
+    ops = summary["operations"]
     if ops["scored"] < limits.min_requests:
         found.append(
             Alert(

@@ -126,7 +126,7 @@ def main(argv: list[str]) -> None:
             f"This page shows {len(shown)} columns (the prediction, the fields the model relies on most, the strongest "
             f"drifts); {summary['drift']['columns_drifted']} of all {summary['drift']['columns_tested']} fields drift.",
         )
-    write_report(out, summary, columns, reference[PREDICTION], production[PREDICTION], frame, provenance)
+    write_report(out, summary, columns, reference[PREDICTION], production[PREDICTION], frame, provenance, params.limits)
     for alert in found:
         log.warning("ALERT %s: %s", alert.name, alert.message)
     log.info("%d requests, %d alert(s): status %s", summary["operations"]["requests"], len(found), summary["status"])
@@ -175,25 +175,17 @@ def write_report(
     production: pd.Series,
     frame: pd.DataFrame,
     provenance: dict,
+    limits: Limits,
 ) -> None:
     source = f"Data: scoring events ({summary['source']}) against the training split"
     figures = [
         plot_scores(reference, production, summary["scores"]["threshold"], out / "monitoring" / "scores.png", source),
         plot_operations(frame, out / "monitoring" / "operations.png", source),
     ]
-    limits = summary["limits"]
     checks = pd.DataFrame(
-        [
-            ("server error rate", summary["operations"]["server_error_rate"], limits["max_server_error_rate"]),
-            ("client error rate", summary["operations"]["client_error_rate"], limits["max_client_error_rate"]),
-            ("latency p95 (ms)", summary["operations"]["latency_p95_ms"], limits["max_latency_p95_ms"]),
-            ("score PSI", summary["scores"]["score_psi"], limits["max_score_psi"]),
-            ("refusal rate change", abs(summary["scores"]["refusal_rate_change"]), limits["max_refusal_rate_change"]),
-            ("share of fields drifted", summary["drift"]["share_drifted"], limits["max_drifted_share"]),
-        ],
-        columns=["figure", "value", "limit"],
+        [(check.name, check.value, check.limit, check.fires) for check in monitoring.checks(summary, limits)],
+        columns=["figure", "value", "limit", "alert"],
     )
-    checks["alert"] = checks["value"] > checks["limit"]
     table = columns.head(15)[["method", "score", "threshold", "drifted", "importance_rank", "shift"]]
     sections = [
         Section("Status", status_text(summary), tables=[("Figures against their limits", checks.round(4))]),
