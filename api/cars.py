@@ -1,9 +1,9 @@
 """Used-car price estimates over HTTP: the cars pipeline's registered model (pipelines/cars/serving.py).
 
-`load_cars()` runs once, in the app's lifespan (from `CARS_MODEL_DIR`, default models/cars): it reads
-model.joblib (after checking its SHA-256 against the card) and model_card.json. A missing or broken model is
-reported, never fatal: the other endpoints keep serving and `POST /cars/estimate` answers 503 saying what
-is missing. The model is read at start-up only: after fixing the files, restart the service.
+`load_cars()` runs once, in the app's lifespan (from the setting `CARS_MODEL_DIR`, default models/cars;
+api/settings.py): it reads model.joblib (after checking its SHA-256 against the card) and model_card.json.
+A missing or broken model is reported, never fatal: the other endpoints keep serving and `POST /cars/estimate`
+answers 503 saying what is missing. The model is read at start-up only: after fixing the files, restart the service.
 
 Route: `POST /cars/estimate`.
 """
@@ -11,7 +11,6 @@ Route: `POST /cars/estimate`.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,15 +23,8 @@ from api.schemas import ErrorMessage
 from api.store import redact_paths
 from pipelines.cars.serving import EXAMPLE, CarEstimate, CarInputError, CarListing, CarPricer
 from pipelines.common.errors import DataError
-from pipelines.common.paths import resolve
 
 log = logging.getLogger("api")
-DEFAULT_CARS_MODEL_DIR = "models/cars"
-
-
-def cars_model_dir() -> Path:
-    """`CARS_MODEL_DIR` (relative paths from the project root), else models/cars."""
-    return resolve(os.environ.get("CARS_MODEL_DIR") or DEFAULT_CARS_MODEL_DIR)
 
 
 @dataclass(frozen=True)
@@ -44,9 +36,9 @@ class CarsModel:
     detail: str | None = None
 
 
-def load_cars(model_dir: Path | None = None) -> CarsModel:
-    """The pricer over `model_dir`, or a CarsModel saying why not (never raises)."""
-    model_dir = model_dir or cars_model_dir()
+def load_cars(model_dir: Path) -> CarsModel:
+    """The pricer over `model_dir` (the setting CARS_MODEL_DIR, api/settings.py), or a CarsModel saying why not
+    (never raises)."""
     try:
         check_artefact_sha256(model_dir)
         pricer = CarPricer(model_dir)

@@ -6,14 +6,13 @@ unpickles it (scikit-learn and XGBoost, no TensorFlow). Whatever goes wrong ther
 the other endpoints keep serving and `/freelance/estimate` answers 503 saying what is missing. The model
 is read at start-up only: after fixing the files, restart the service.
 
-Setting: `FREELANCE_MODEL_DIR` (environment), the folder holding model.joblib and model_card.json; default
+Setting: `FREELANCE_MODEL_DIR` (api/settings.py), the folder holding model.joblib and model_card.json; default
 `models/freelance`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -24,16 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.errors import BadInput, Unavailable
 from api.schemas import ErrorMessage
 from api.store import redact_paths
-from pipelines.common.paths import resolve
 
 log = logging.getLogger("api")
-DEFAULT_MODEL_DIR = "models/freelance"
 Level = Literal["none", "level_1", "level_2", "top_rated", "Level 1 Seller", "Level 2 Seller", "Top Rated Seller"]
 Band = Literal["Low", "Medium", "High"]
-
-
-def model_dir_from_env() -> Path:
-    return resolve(os.environ.get("FREELANCE_MODEL_DIR") or DEFAULT_MODEL_DIR)
 
 
 @dataclass(frozen=True)
@@ -45,9 +38,10 @@ class FreelanceModel:
     detail: str | None = None
 
 
-def load_freelance(model_dir: Path | None = None) -> FreelanceModel:
-    """The estimator in `model_dir` (default: FREELANCE_MODEL_DIR), or a FreelanceModel saying why not."""
-    model_dir = model_dir_from_env() if model_dir is None else Path(model_dir)
+def load_freelance(model_dir: Path) -> FreelanceModel:
+    """The estimator in `model_dir` (the setting FREELANCE_MODEL_DIR, api/settings.py), or a FreelanceModel saying
+    why not."""
+    model_dir = Path(model_dir)
     try:
         from pipelines.freelance.estimator import load_estimator
 

@@ -110,7 +110,7 @@ def create_app(
     """The application; `settings` overrides the environment (tests), else they are read at start-up.
 
     `credit` is an already loaded credit model (tests share one), else it is loaded at start-up from
-    `settings.credit_model_dir`; `cars` likewise, else loaded from `CARS_MODEL_DIR` (api/cars.py).
+    `settings.credit_model_dir`; `cars` likewise, else loaded from `settings.cars_model_dir`.
     """
 
     @asynccontextmanager
@@ -132,8 +132,8 @@ def create_app(
             service.events = EventRecorder(current.events_url, current.events_retention_days)
             service.events.start()
         app.state.service = service
-        app.state.cars = cars or load_cars()
-        app.state.freelance = load_freelance()  # FREELANCE_MODEL_DIR, else models/freelance (api/freelance.py)
+        app.state.cars = cars or load_cars(current.cars_model_dir)
+        app.state.freelance = load_freelance(current.freelance_model_dir)
         _log_startup(service)
         try:
             yield

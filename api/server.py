@@ -3,8 +3,8 @@
 uvicorn closes an idle keep-alive connection after `--timeout-keep-alive` seconds, but only once a first
 response was sent: a client that connects and sends nothing, or half a request line and headers, holds its
 connection (and a file descriptor) forever. This protocol closes any connection whose request headers are
-not complete `HEADER_TIMEOUT_S` seconds after it opened or after its previous answer. A body that stalls
-after complete headers is the app's to time out (api/guards.py answers 408).
+not complete `HEADER_TIMEOUT_S` seconds (a setting, api/settings.py) after it opened or after its previous
+answer. A body that stalls after complete headers is the app's to time out (api/guards.py answers 408).
 
     uvicorn api.main:app --http api.server:HeaderTimeoutProtocol --timeout-keep-alive 5 --limit-concurrency 200
 """
@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from api.settings import Settings
+
 log = logging.getLogger("api")
-HEADER_TIMEOUT_S = float(os.environ.get("HEADER_TIMEOUT_S") or 10)
+# Read when uvicorn imports this protocol, before the app: a bad value (of any setting) stops it, naming the variable.
+HEADER_TIMEOUT_S = Settings.from_env().header_timeout_s
 
 
 class HeaderTimeoutProtocol(HttpToolsProtocol):
