@@ -25,10 +25,9 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
-from pipelines.common import logs
 from pipelines.common.paths import PARAMS_FILE, resolve
 from pipelines.credit import events
-from pipelines.storage.sql import anchored_url
+from pipelines.storage.sql import is_sqlite_file
 from pipelines.weather import database
 
 DEFAULT_DATABASE_URL = "sqlite:///data/db/weather.sqlite"
@@ -47,8 +46,8 @@ DEFAULT_BODY_TIMEOUT_S = 10
 DEFAULT_HEADER_TIMEOUT_S = 10.0
 DEFAULT_EVENTS_RETENTION_DAYS = 90
 EVENTS_OFF = "off"
-LOG_LEVELS = logs.LEVELS
-LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]  # LOG_LEVELS (tests/api/test_settings.py)
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LOG_LEVELS: tuple[str, ...] = typing.get_args(LogLevel)
 
 
 class SettingsError(ValueError):
@@ -69,6 +68,16 @@ def _params_database_url() -> str:
     except Exception as error:  # a broken params.yaml must not hide behind a silent default
         raise SettingsError(f"params.yaml weather.batch.database_url: {error}") from error
     return str(value)
+
+
+def anchored_url(value: str) -> str:
+    """The URL as a string (password kept), a relative SQLite file path made relative to the project root; the
+    rule of pipelines.weather.database.database_url() and pipelines.credit.events.events_url(), which also read
+    their variable themselves (editing them would make every weather and credit stage out of date)."""
+    url = sa.make_url(value)
+    if is_sqlite_file(url):
+        url = url.set(database=str(resolve(url.database)))
+    return url.render_as_string(hide_password=False)
 
 
 def _variable(name: str, description: str, **extra: Any) -> Any:

@@ -11,8 +11,6 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from pipelines.common.paths import resolve
-
 # Deterministic constraint names: the ones the migrations create, needed to alter them later.
 NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
@@ -43,15 +41,6 @@ class UTCDateTime(sa.TypeDecorator):
 
 def is_sqlite_file(url: sa.URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
-
-
-def anchored_url(value: str | sa.URL) -> str:
-    """The URL as a string (password kept), a relative SQLite file path made relative to the project root;
-    sqlalchemy.exc.ArgumentError when `value` is not a URL."""
-    url = sa.make_url(value)
-    if is_sqlite_file(url):
-        url = url.set(database=str(resolve(url.database)))
-    return url.render_as_string(hide_password=False)
 
 
 def make_engine(url: str | sa.URL) -> sa.Engine:

@@ -1,6 +1,6 @@
 """The service's settings model (api/settings.py, pydantic-settings): one variable per field, blank = unset, every
 bad value a SettingsError naming the variable and the rule, the table in docs/api.md generated from the fields,
-and the two places that read them before the app does (uvicorn's protocol in api/server.py, logging).
+and uvicorn's protocol (api/server.py), which reads them before the app does.
 
 (What each setting does to the service is tested where it acts: test_app.py, test_credit.py, test_credit_events.py,
 test_faults.py.)
@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import typing
 from pathlib import Path
 
 import pytest
@@ -186,11 +185,26 @@ def test_off_stores_no_event_in_any_case(environment: pytest.MonkeyPatch) -> Non
         assert Settings.from_env().events_url is None
 
 
-def test_the_log_levels_are_the_logging_set_ups(environment: pytest.MonkeyPatch) -> None:
-    from api.settings import LogLevel
-    from pipelines.common.logs import LEVELS
+def test_the_log_levels_are_the_ones_logging_knows() -> None:
+    import logging
 
-    assert typing.get_args(LogLevel) == LEVELS
+    from api.settings import LOG_LEVELS
+
+    assert LOG_LEVELS == ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+    assert all(isinstance(logging.getLevelName(level), int) for level in LOG_LEVELS)
+
+
+def test_urls_are_anchored_like_the_pipelines(environment: pytest.MonkeyPatch) -> None:
+    """The settings' own anchoring agrees with the pipeline functions that read the same variables."""
+    from api.settings import Settings
+    from pipelines.credit.events import events_url
+    from pipelines.weather.database import database_url
+
+    for url in ("sqlite:///data/db/x.sqlite", "sqlite:////tmp/abs.sqlite", "sqlite://", "postgresql://u:p@h/db"):
+        environment.setenv("WEATHER_DATABASE_URL", url)
+        environment.setenv("CREDIT_EVENTS_URL", url)
+        settings = Settings.from_env()
+        assert (settings.database_url, settings.events_url) == (database_url("unused"), events_url())
 
 
 def test_check_prints_the_values_with_passwords_hidden_or_the_error() -> None:
@@ -214,14 +228,13 @@ def test_check_prints_the_values_with_passwords_hidden_or_the_error() -> None:
     [
         ("import api.server; print(api.server.HEADER_TIMEOUT_S)", {"HEADER_TIMEOUT_S": "2"}, "2.0"),
         ("import api.server", {"HEADER_TIMEOUT_S": "-3"}, "HEADER_TIMEOUT_S: must be more than 0 and at most 600"),
-        ("import api.main", {"LOG_LEVEL": "LOUD"}, "LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
     ],
 )
 def test_what_reads_settings_before_the_app_names_a_bad_variable(
     code: str, variables: dict[str, str], expected: str
 ) -> None:
-    """uvicorn imports api.server's protocol, and api.main imports the logging set-up, before the lifespan reads
-    the settings: a bad value there stops the process with the same kind of message."""
+    """uvicorn imports api.server's protocol before the app's lifespan reads the settings: a bad value stops the
+    process there, with the same message."""
     env = _environment_without_settings(**variables)
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     if expected[0].isdigit():
