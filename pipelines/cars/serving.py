@@ -41,7 +41,10 @@ EXAMPLE = {
 class CarListing(BaseModel):
     """One used car as listed on AutoScout24 Germany."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [EXAMPLE]})
+    # strict: no true → 1 km, no "60000" → 60000 (JSON numbers still fill the float field `hp`)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, str_strip_whitespace=True, json_schema_extra={"examples": [EXAMPLE]}
+    )
 
     make: str = Field(min_length=1, max_length=60, description="Manufacturer, as AutoScout24 spells it")
     model: str = Field(min_length=1, max_length=80, description="Model name, as AutoScout24 spells it")

@@ -38,7 +38,14 @@ def test_a_year_after_the_listings_is_refused_naming_the_field(pricer):
 
 @pytest.mark.parametrize(
     ("change", "field"),
-    [({"mileage": -1}, "mileage"), ({"gear": "Manuel"}, "gear"), ({"hp": 5}, "hp"), ({"colour": "red"}, "colour")],
+    [
+        ({"mileage": -1}, "mileage"),
+        ({"gear": "Manuel"}, "gear"),
+        ({"hp": 5}, "hp"),
+        ({"colour": "red"}, "colour"),
+        ({"mileage": True}, "mileage"),  # no silent true → 1 km
+        ({"year": "2017"}, "year"),  # no text read as a number
+    ],
 )
 def test_a_bad_field_is_refused_by_the_schema_naming_it(change, field):
     with pytest.raises(ValidationError) as caught:
