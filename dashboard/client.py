@@ -50,8 +50,9 @@ class CreditApi:
         try:
             response = httpx.request(method, url, json=body, timeout=self.timeout_s)
         except httpx.TimeoutException:
-            raise ApiError("down", f"the credit API at {self.base_url} did not answer {path} within "
-                           f"{self.timeout_s:.0f} s") from None  # fmt: skip
+            raise ApiError(
+                "down", f"the credit API at {self.base_url} did not answer {path} within {self.timeout_s:.0f} s"
+            ) from None
         except httpx.TransportError as error:
             raise ApiError(
                 "down",

@@ -154,15 +154,25 @@ def population_chart(
     for outcome, name, colour in ((0, "repaid", "#90a4ae"), (1, "defaulted", "#ef9a9a")):
         part = shown[shown[TARGET] == outcome]
         figure.add_trace(
-            go.Scattergl(x=part[x], y=part[y], mode="markers", name=f"training clients who {name}",
-                         marker={"size": 4, "color": colour, "opacity": 0.6})
-        )  # fmt: skip
+            go.Scattergl(
+                x=part[x],
+                y=part[y],
+                mode="markers",
+                name=f"training clients who {name}",
+                marker={"size": 4, "color": colour, "opacity": 0.6},
+            )
+        )
     client_x, client_y = client.get(x), client.get(y)
     if _known(client_x) and _known(client_y):
         figure.add_trace(
-            go.Scatter(x=[client_x], y=[client_y], mode="markers", name="this client",
-                       marker={"size": 18, "color": CLIENT_COLOUR, "symbol": "star", "line": {"width": 1}})
-        )  # fmt: skip
+            go.Scatter(
+                x=[client_x],
+                y=[client_y],
+                mode="markers",
+                name="this client",
+                marker={"size": 18, "color": CLIENT_COLOUR, "symbol": "star", "line": {"width": 1}},
+            )
+        )
     figure.update_layout(
         xaxis_title=x, yaxis_title=y, height=420, margin={"t": 30, "b": 40, "l": 10, "r": 10}, legend={"y": -0.2}
     )
