@@ -24,7 +24,6 @@ from pipelines.common.errors import DataError
 from pipelines.credit.scoring import EXAMPLE
 
 MANUAL = "manual"
-COMPARED_FIRST = ["EXT_SOURCE_MEAN", "CREDIT_INCOME_RATIO", "AMT_CREDIT", "DAYS_BIRTH"]
 
 
 @st.cache_data(show_spinner="Reading the applications…")
@@ -111,10 +110,10 @@ if answer is not None:
         st.warning(f"No population to compare with: {error}")
     else:
         options = sorted(name for name in people.columns if name != "TARGET")
-        first, second = views.default_features(answer, people, COMPARED_FIRST)
+        first, second = views.default_features(answer, people, views.COMPARED_FIRST)
         pick_x, pick_y = st.columns(2)
-        x = pick_x.selectbox("First field", options, index=options.index(first), key="feature-x")
-        y = pick_y.selectbox("Second field", options, index=options.index(second), key="feature-y")
+        x = pick_x.selectbox("First field", options, index=options.index(first), key=f"feature-x-{client_id}")
+        y = pick_y.selectbox("Second field", options, index=options.index(second), key=f"feature-y-{client_id}")
         client = client_features(application)
         st.plotly_chart(views.population_chart(people, client, x, y), key="population")
         for name in dict.fromkeys([x, y]):

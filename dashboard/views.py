@@ -13,6 +13,8 @@ import plotly.graph_objects as go
 from pipelines.credit.schema import TARGET
 
 GRANT_COLOUR, REFUSE_COLOUR, CLIENT_COLOUR = "#2e7d32", "#c62828", "#1565c0"
+# Compared with the population when the client's own reasons do not give two numeric fields.
+COMPARED_FIRST = ["EXT_SOURCE_MEAN", "CREDIT_INCOME_RATIO", "AMT_CREDIT", "DAYS_BIRTH"]
 DECISIONS = {
     "grant": "Grant",
     "refuse": "Refuse",
@@ -151,7 +153,7 @@ def population_chart(
     shown = population[[x, y, TARGET]].dropna(subset=[x, y])
     shown = shown.sample(min(sample, len(shown)), random_state=seed)
     figure = go.Figure()
-    for outcome, name, colour in ((0, "repaid", "#90a4ae"), (1, "defaulted", "#ef9a9a")):
+    for outcome, name, colour in ((0, "repaid", "#90a4ae"), (1, "defaulted", "#e53935")):
         part = shown[shown[TARGET] == outcome]
         figure.add_trace(
             go.Scattergl(
@@ -202,11 +204,15 @@ def monitoring_lines(summary: dict[str, Any]) -> list[str]:
     operations, scores, drift = summary.get("operations", {}), summary.get("scores", {}), summary.get("drift", {})
     lines = [f"Source: {summary.get('source')}; model {summary.get('model', {}).get('version', '?')}"]
     if "requests" in operations:
-        p50, p95 = operations.get("latency_p50_ms", math.nan), operations.get("latency_p95_ms", math.nan)
+        latency = ", ".join(
+            f"{name} {operations[f'latency_{name}_ms']:.0f} ms"
+            for name in ("p50", "p95")
+            if f"latency_{name}_ms" in operations
+        )
         lines.append(
             f"{operations['requests']:,} requests; client errors {100 * operations.get('client_error_rate', 0):.1f} %, "
-            f"server errors {100 * operations.get('server_error_rate', 0):.1f} %; "
-            f"latency p50 {p50:.0f} ms, p95 {p95:.0f} ms"
+            f"server errors {100 * operations.get('server_error_rate', 0):.1f} %"
+            + (f"; latency {latency}" if latency else "")
         )
     if "refusal_rate_production" in scores:
         lines.append(

@@ -1,6 +1,6 @@
 """Fixtures for the dashboard tests: the real API over HTTP on 127.0.0.1 (tests/api's `live_server`, which
 serves the registered credit model and a monitoring summary with one alert), one without a credit model (its
-credit endpoints answer 503), and the Streamlit page itself for AppTest."""
+credit endpoints answer 503), the Streamlit page itself for AppTest, and the reports' headless Chromium."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tests.api.conftest import (  # noqa: F401  (the API tests' models and serve
     freelance_model_dir,
     live_server,
 )
+from tests.reports.test_browser import browser  # noqa: F401  (headless Chromium, skipped or failed as there)
 from tests.services import free_port, stop, wait_until_up
 
 APP = ROOT / "dashboard" / "app.py"

@@ -8,7 +8,8 @@ import json
 import httpx
 import pytest
 
-from dashboard.data import application_body, applications
+from dashboard import views
+from dashboard.data import application_body, applications, labelled_splits, population
 from tests.services import free_port
 
 pytestmark = pytest.mark.slow
@@ -43,10 +44,11 @@ def test_a_picked_client_shows_the_apis_answer_with_reasons_population_and_monit
     assert bars["y"] == [item["feature"] for item in expected["top_contributions"]][::-1]
     importance = httpx.get(f"{live_server}/credit/importance").json()["features"]
     assert _figure(app, "importance")["data"][0]["y"][-1] == importance[0]["feature"]
-    compared = [app.selectbox(key="feature-x").value, app.selectbox(key="feature-y").value]
-    assert len(set(compared)) == 2
-    population = _figure(app, "population")
-    names = [trace["name"] for trace in population["data"]]
+    compared = [app.selectbox(key=f"feature-x-{client_id}").value, app.selectbox(key=f"feature-y-{client_id}").value]
+    people = population(labelled_splits()[0])
+    assert compared == views.default_features(expected, people, views.COMPARED_FIRST) and len(set(compared)) == 2
+    scatter = _figure(app, "population")
+    names = [trace["name"] for trace in scatter["data"]]
     assert names[:2] == ["training clients who repaid", "training clients who defaulted"]
     assert any(text.startswith(f"- {compared[0]}") for text in _texts(app.markdown))
     assert any("8,080 requests" in text for text in _texts(app.markdown))
@@ -59,7 +61,7 @@ def test_another_source_and_feature_choice_rerun_without_a_new_request(dashboard
     first = app.sidebar.selectbox(key="id-test").value
     assert first in applications("test").index
     before = httpx.get(f"{live_server}/health").json()["credit_events"]
-    app.selectbox(key="feature-x").set_value("AMT_CREDIT").run()
+    app.selectbox(key=f"feature-x-{first}").set_value("AMT_CREDIT").run()
     assert _figure(app, "population")["layout"]["xaxis"]["title"]["text"] == "AMT_CREDIT"
     after = httpx.get(f"{live_server}/health").json()["credit_events"]
     assert before == after  # the score is cached per application: moving a widget stores no new event

@@ -150,3 +150,5 @@ def test_the_monitoring_lines_and_alerts_come_from_the_summary() -> None:
     assert views.alerts_frame(summary).to_dict("records") == summary["alerts"]
     assert views.alerts_frame({"alerts": []}).columns.tolist() == ["name", "value", "limit", "message"]
     assert views.monitoring_lines({"source": "events"}) == ["Source: events; model ?"]
+    slow = {"source": "events", "operations": {"requests": 3, "latency_p95_ms": 210.0}}
+    assert views.monitoring_lines(slow)[1] == "3 requests; client errors 0.0 %, server errors 0.0 %; latency p95 210 ms"
