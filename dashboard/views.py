@@ -104,17 +104,19 @@ def contributions_frame(answer: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["field", "client's value", "contribution", "effect"])
 
 
+def _bars(values, names, colours: list[str], title: str, axis: str, height: int) -> go.Figure:
+    """Horizontal bars, the first row at the bottom (callers pass them weakest first)."""
+    figure = go.Figure(go.Bar(x=values, y=names, orientation="h", marker_color=colours))
+    figure.update_layout(title=title, xaxis_title=axis, height=height, margin={"t": 50, "b": 40, "l": 10, "r": 10})
+    return figure
+
+
 def contributions_chart(answer: dict[str, Any]) -> go.Figure:
     frame = contributions_frame(answer).iloc[::-1]
     colours = [REFUSE_COLOUR if value > 0 else GRANT_COLOUR for value in frame["contribution"]]
-    figure = go.Figure(go.Bar(x=frame["contribution"], y=frame["field"], orientation="h", marker_color=colours))
-    figure.update_layout(
-        title="This client's reasons (SHAP, > 0 raises the risk)",
-        xaxis_title=f"contribution ({answer.get('contribution_units', 'log-odds')})",
-        height=320,
-        margin={"t": 50, "b": 40, "l": 10, "r": 10},
-    )
-    return figure
+    units = answer.get("contribution_units", "log-odds")
+    title = "This client's reasons (SHAP, > 0 raises the risk)"
+    return _bars(frame["contribution"], frame["field"], colours, title, f"contribution ({units})", 320)
 
 
 def importance_chart(importance: dict[str, Any], top: int = 12, highlight: set[str] | None = None) -> go.Figure:
@@ -122,16 +124,9 @@ def importance_chart(importance: dict[str, Any], top: int = 12, highlight: set[s
     frame = pd.DataFrame(importance["features"]).head(top).iloc[::-1]
     highlight = highlight or set()
     colours = [CLIENT_COLOUR if name in highlight else "#9e9e9e" for name in frame["feature"]]
-    figure = go.Figure(
-        go.Bar(x=frame["mean_abs_contribution"], y=frame["feature"], orientation="h", marker_color=colours)
-    )
-    figure.update_layout(
-        title="Global importance (blue: this client's top fields)",
-        xaxis_title=f"mean |contribution| ({importance['units']})",
-        height=380,
-        margin={"t": 50, "b": 40, "l": 10, "r": 10},
-    )
-    return figure
+    title = "Global importance (blue: this client's top fields)"
+    axis = f"mean |contribution| ({importance['units']})"
+    return _bars(frame["mean_abs_contribution"], frame["feature"], colours, title, axis, 380)
 
 
 def default_features(answer: dict[str, Any] | None, population: pd.DataFrame, fallback: list[str]) -> list[str]:

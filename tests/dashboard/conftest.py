@@ -8,8 +8,9 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.api.conftest import (  # noqa: F401  (the API tests' models and server, shared)
@@ -20,34 +21,38 @@ from tests.api.conftest import (  # noqa: F401  (the API tests' models and serve
     live_server,
 )
 from tests.reports.test_browser import browser  # noqa: F401  (headless Chromium, skipped or failed as there)
-from tests.services import free_port, stop, wait_until_up
+from tests.services import answers_ok, free_port, stop, wait_until_up
 
 APP = ROOT / "dashboard" / "app.py"
 
 
-def _answers(url: str) -> bool:
+@contextmanager
+def serving(
+    module: list[str], env: dict[str, str], health: str, log_file: Path, port_option: str = "--port"
+) -> Iterator[str]:
+    """`python -m <module…> <port_option> <free port>` run from the project root, until `health` answers 200 (within
+    a minute): its URL."""
+    port = free_port()
+    with open(log_file, "w") as log:
+        command = [sys.executable, "-m", *module, port_option, str(port)]
+        process = subprocess.Popen(command, cwd=ROOT, env=os.environ | env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
     try:
-        return httpx.get(f"{url}/health", timeout=2.0).status_code == 200
-    except httpx.TransportError:
-        return False
+        if not wait_until_up(lambda: answers_ok(f"{url}{health}"), process, timeout_s=60):
+            raise RuntimeError(f"{module[0]} did not start:\n{log_file.read_text()}")
+        yield url
+    finally:
+        stop(process)
 
 
 @pytest.fixture(scope="session")
 def api_without_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The API started with no registered credit model: /credit/* answer 503 saying which files are missing."""
     directory = tmp_path_factory.mktemp("no-model")
-    env = os.environ | {"CREDIT_MODEL_DIR": str(directory / "nowhere"), "CREDIT_EVENTS_URL": "off"}
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
-    with open(directory / "uvicorn.log", "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        if not wait_until_up(lambda: _answers(url), process, timeout_s=30):
-            raise RuntimeError(f"uvicorn did not start:\n{(directory / 'uvicorn.log').read_text()}")
+    env = {"CREDIT_MODEL_DIR": str(directory / "nowhere"), "CREDIT_EVENTS_URL": "off"}
+    module = ["uvicorn", "api.main:app", "--host", "127.0.0.1"]
+    with serving(module, env, "/health", directory / "uvicorn.log") as url:
         yield url
-    finally:
-        stop(process)
 
 
 @pytest.fixture

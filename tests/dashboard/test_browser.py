@@ -4,44 +4,25 @@ API's probability, a screenshot saved, and no console error on the way."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from dashboard.data import application_body, applications
-from tests.dashboard.conftest import APP, ROOT
-from tests.services import free_port, stop, wait_until_up
+from tests.dashboard.conftest import APP, ROOT, serving
 
 pytestmark = pytest.mark.slow
 
 
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/_stcore/health", timeout=2.0).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def dashboard_url(live_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`streamlit run dashboard/app.py` on a free port of 127.0.0.1, talking to the live API."""
+    module = ["streamlit", "run", str(APP.relative_to(ROOT)), "--server.address", "127.0.0.1"]
+    module += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
     log_file = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(APP.relative_to(ROOT)), "--server.address", "127.0.0.1"]
-    command += ["--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    env = os.environ | {"CREDIT_API_URL": live_server}
-    with open(log_file, "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        if not wait_until_up(lambda: _healthy(url), process, timeout_s=60):
-            raise RuntimeError(f"streamlit did not start:\n{log_file.read_text()}")
+    with serving(module, {"CREDIT_API_URL": live_server}, "/_stcore/health", log_file, "--server.port") as url:
         yield url
-    finally:
-        stop(process)
 
 
 def test_a_client_picked_in_the_browser_gets_its_gauge_without_console_errors(
