@@ -15,6 +15,7 @@ from dashboard.data import (
     application_body,
     applications,
     client_features,
+    cost_weights,
     labelled_splits,
     parse_body,
     percentile,
@@ -92,8 +93,9 @@ if answer is not None:
     right.subheader(f"Client {answer['client_id']}" if answer["client_id"] is not None else "Client")
     right.metric("Decision", views.DECISIONS[answer["decision"]].split(":")[0])
     right.markdown(views.decision_text(answer))
-    right.markdown(views.cost_sentence(answer["probability"], card["decision"]["cost_weights"]))
-    right.caption(f"Model {answer['model_version']}; {card['decision'].get('rule', '')}")
+    weights, weights_from = cost_weights(card)
+    right.markdown(views.cost_sentence(answer["probability"], weights))
+    right.caption(f"Model {answer['model_version']}; {card['decision'].get('rule', '')}; costs from {weights_from}")
 
     st.header("Why")
     reasons, overall = st.columns(2)

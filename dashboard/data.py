@@ -34,6 +34,16 @@ SOURCES = {
 }
 
 
+def cost_weights(card: dict[str, Any]) -> tuple[dict[str, float], str]:
+    """The cost of a granted default (`fn`) and of a refused good client (`fp`): the model card's, which its
+    threshold was chosen with, else params.yaml `credit.cost` (a card registered without them); and where from."""
+    weights = (card.get("decision") or {}).get("cost_weights")
+    if weights and {"fn", "fp"} <= set(weights):
+        return {"fn": float(weights["fn"]), "fp": float(weights["fp"])}, "the model card"
+    cost = load_params("credit").section("cost")
+    return {"fn": cost.number("fn", minimum=0), "fp": cost.number("fp", minimum=0)}, "params.yaml credit.cost"
+
+
 def labelled_splits(train_path: Path = TRAIN, test_path: Path = TEST) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The training and test splits: the credit_data stage's files, else the same split of the shipped file."""
     if train_path.is_file() and test_path.is_file():

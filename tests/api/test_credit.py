@@ -164,7 +164,8 @@ def test_the_global_importance_ranks_every_field_over_training_rows(client, card
     response = client.get("/credit/importance")
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["model_version"] == card["version"] and body["units"] == card["explanations"]["units"].split()[0]
+    scored = client.post("/credit/score", json=example).json()
+    assert body["model_version"] == card["version"] and body["units"] == scored["contribution_units"]
     assert body["rows"] > 0 and str(body["rows"]) in body["sample"]
     values = [item["mean_abs_contribution"] for item in body["features"]]
     assert values == sorted(values, reverse=True) and values[0] > 0
@@ -172,7 +173,6 @@ def test_the_global_importance_ranks_every_field_over_training_rows(client, card
     assert len({item["feature"] for item in body["features"]}) == len(body["features"])
     top = [item["feature"] for item in body["features"][:10]]
     assert any(name.startswith("EXT_SOURCE") for name in top), top
-    scored = client.post("/credit/score", json=example).json()
     assert {item["feature"] for item in scored["top_contributions"]} <= {item["feature"] for item in body["features"]}
 
 

@@ -70,3 +70,13 @@ def test_an_edited_application_must_be_a_json_object() -> None:
         data.parse_body('{"AMT_CREDIT": 1e5,')
     with pytest.raises(DataError, match="must be a JSON object of fields, not a list"):
         data.parse_body("[1, 2]")
+
+
+def test_the_cost_weights_are_the_cards_else_the_params() -> None:
+    from pipelines.common.params import load_params
+
+    card = {"decision": {"threshold": 0.09, "cost_weights": {"fn": 5, "fp": 2}}}
+    assert data.cost_weights(card) == ({"fn": 5.0, "fp": 2.0}, "the model card")
+    cost = load_params("credit").section("cost")
+    fallback = {"fn": float(cost.get("fn")), "fp": float(cost.get("fp"))}
+    assert data.cost_weights({"decision": {"threshold": 0.5}}) == (fallback, "params.yaml credit.cost")
