@@ -89,7 +89,7 @@ except ApiError as error:
 
 if answer is not None:
     left, right = st.columns([1.1, 1])
-    left.plotly_chart(views.gauge(answer["probability"], answer["threshold"]), key="gauge")
+    left.plotly_chart(views.gauge(answer["probability"], answer["threshold"], answer["decision"]), key="gauge")
     right.subheader(f"Client {answer['client_id']}" if answer["client_id"] is not None else "Client")
     right.metric("Decision", views.DECISIONS[answer["decision"]].split(":")[0])
     right.markdown(views.decision_text(answer))

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from pipelines.credit.schema import TARGET
 
-GRANT_COLOUR, REFUSE_COLOUR, CLIENT_COLOUR = "#2e7d32", "#c62828", "#1565c0"
+GRANT_COLOUR, REFUSE_COLOUR, REVIEW_COLOUR, CLIENT_COLOUR = "#2e7d32", "#c62828", "#f9a825", "#1565c0"
 # Compared with the population when the client's own reasons do not give two numeric fields.
 COMPARED_FIRST = ["EXT_SOURCE_MEAN", "CREDIT_INCOME_RATIO", "AMT_CREDIT", "DAYS_BIRTH"]
 DECISIONS = {
@@ -29,10 +29,13 @@ def gauge_range(probability: float, threshold: float) -> float:
     return min(1.0, math.ceil(top * 20 - 1e-9) / 20)
 
 
-def gauge(probability: float, threshold: float) -> go.Figure:
-    """The calibrated probability of default on a dial, green below the threshold, red from it on."""
+def gauge(probability: float, threshold: float, decision: str | None = None) -> go.Figure:
+    """The calibrated probability of default on a dial, green below the threshold, red from it on; the needle
+    amber when the API asks for a review (below the threshold, but a missing field could refuse)."""
     top = gauge_range(probability, threshold)
     colour = REFUSE_COLOUR if probability >= threshold else GRANT_COLOUR
+    if decision == "review":
+        colour = REVIEW_COLOUR
     figure = go.Figure(
         go.Indicator(
             mode="gauge+number",

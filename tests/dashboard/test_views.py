@@ -40,6 +40,7 @@ def test_the_gauge_has_room_for_the_threshold_and_the_client_and_colours_the_sid
     below, above = views.gauge(0.05, 0.089).data[0], views.gauge(0.2, 0.089).data[0]
     assert below.value == 0.05 and below.gauge.threshold.value == 0.089
     assert below.gauge.bar.color == views.GRANT_COLOUR and above.gauge.bar.color == views.REFUSE_COLOUR
+    assert views.gauge(0.05, 0.089, "review").data[0].gauge.bar.color == views.REVIEW_COLOUR
     assert [step.range for step in below.gauge.steps] == [(0, 0.089), (0.089, 0.3)]
 
 
