@@ -1,13 +1,14 @@
 # Two commands on a fresh machine with Python 3.11:
 #   make pipeline   set up the environment and rebuild every artefact (dvc repro)
 #   make test       set up the environment and run the test suite
+#   make dashboard  the credit officer's dashboard on http://127.0.0.1:8501 (and the API it talks to)
 VENV ?= .venv
 PYTHON ?= python3.11
 BIN := $(VENV)/bin
 export DVC_NO_ANALYTICS := 1
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup pipeline test image-test lint lock clean-venv
+.PHONY: setup pipeline test image-test lint lock clean-venv dashboard
 
 $(BIN)/.installed: requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -22,7 +23,7 @@ pipeline: setup
 	$(BIN)/dvc repro
 
 test: setup
-	$(BIN)/ruff check stages pipelines tests api bench
+	$(BIN)/ruff check stages pipelines tests api bench dashboard
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/actionlint
 	$(BIN)/python -m pytest -m "not container"
@@ -32,9 +33,23 @@ test: setup
 image-test: setup
 	$(BIN)/python -m pytest -m container tests/container
 
+# The credit officer's dashboard (Streamlit, dashboard/app.py) on 127.0.0.1:$(DASHBOARD_PORT). It talks to the
+# credit API over HTTP only: with CREDIT_API_URL set, the API already running there; otherwise this starts the
+# API (uvicorn on 127.0.0.1:$(API_PORT), the registered models of `make pipeline`) and stops it on exit.
+API_PORT ?= 8000
+DASHBOARD_PORT ?= 8501
+dashboard: setup
+	@if [ -n "$$CREDIT_API_URL" ]; then \
+	  $(BIN)/python -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port $(DASHBOARD_PORT); \
+	else \
+	  $(BIN)/uvicorn api.main:app --host 127.0.0.1 --port $(API_PORT) & api=$$!; trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
+	  CREDIT_API_URL=http://127.0.0.1:$(API_PORT) $(BIN)/python -m streamlit run dashboard/app.py \
+	    --server.address 127.0.0.1 --server.port $(DASHBOARD_PORT); \
+	fi
+
 lint: setup
-	$(BIN)/ruff check stages pipelines tests api bench
-	$(BIN)/ruff format --check stages pipelines tests api bench
+	$(BIN)/ruff check stages pipelines tests api bench dashboard
+	$(BIN)/ruff format --check stages pipelines tests api bench dashboard
 
 # Re-resolve the lock from requirements.txt in a throw-away venv.
 lock:

@@ -6,7 +6,9 @@ shap_background.csv.gz}. Whatever goes wrong there is reported, never fatal: the
 serving, `/credit/score` and `/credit/model` answer 503 saying what is missing, `/health` shows it. The
 model is read at start-up only: after fixing the files, restart the service.
 
-Routes: `POST /credit/score`, `GET /credit/model`, `GET /credit/form` (api/static/credit_form.html).
+Routes: `POST /credit/score`, `GET /credit/model`, `GET /credit/importance` (global SHAP importance over the
+training applications kept with the model), `GET /credit/monitoring`, `GET /credit/form`
+(api/static/credit_form.html).
 """
 
 from __future__ import annotations
@@ -23,11 +25,25 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from api.errors import BadInput, Unavailable
-from api.schemas import EXAMPLE_CREDIT_VERSION, CreditHealth, CreditModelCard, ErrorMessage, MonitoringSummary
+from api.schemas import (
+    EXAMPLE_CREDIT_VERSION,
+    CreditHealth,
+    CreditImportance,
+    CreditModelCard,
+    ErrorMessage,
+    MonitoringSummary,
+)
 from api.store import redact_paths
 from pipelines.common.errors import DataError
 from pipelines.credit.schema import REQUIRED
-from pipelines.credit.scoring import EXAMPLE, CreditApplication, CreditInputError, CreditScore, CreditScorer
+from pipelines.credit.scoring import (
+    BACKGROUND_FILE,
+    EXAMPLE,
+    CreditApplication,
+    CreditInputError,
+    CreditScore,
+    CreditScorer,
+)
 
 log = logging.getLogger("api")
 
@@ -48,6 +64,7 @@ class CreditModel:
     scorer: CreditScorer | None = None
     card_json: bytes | None = None  # GET /credit/model's body: the card as it is on disk
     detail: str | None = None
+    importance: dict[str, Any] | None = None  # GET /credit/importance's body, computed once at start-up
 
     @property
     def available(self) -> bool:
@@ -89,12 +106,36 @@ def check_artefact_sha256(model_dir: str | Path) -> None:
         )
 
 
+def global_importance(scorer: CreditScorer, model_dir: Path) -> dict[str, Any]:
+    """Mean |SHAP| per field over the training applications kept with the model (shap_background.csv.gz,
+    `credit.register.background_rows` rows drawn from the training split): the model's global importance,
+    in the units of /credit/score's contributions, so a client's reasons can be read against it. Training
+    rows, not the test split the explain stage's report uses: the service holds no test data."""
+    from pipelines.credit.data import read_frame
+
+    background = read_frame(model_dir / BACKGROUND_FILE)
+    explainer = scorer.explainer
+    importance = explainer.grouped(explainer.explain(background)).abs().mean().sort_values(ascending=False)
+    total = float(importance.sum()) or 1.0
+    return CreditImportance(
+        model_version=scorer.version,
+        units=explainer.output_units,
+        rows=len(background),
+        sample=f"{len(background)} training applications kept with the model ({BACKGROUND_FILE})",
+        features=[
+            {"feature": name, "mean_abs_contribution": round(float(value), 5), "share": round(float(value) / total, 5)}
+            for name, value in importance.items()
+        ],
+    ).model_dump()
+
+
 def load_credit(model_dir: Path) -> CreditModel:
     """The scorer over `model_dir`, or a CreditModel saying why not (never raises)."""
     try:
         check_artefact_sha256(model_dir)
         scorer = CreditScorer(model_dir)
         CreditModelCard.model_validate(scorer.model_card)
+        importance = global_importance(scorer, Path(model_dir))
     except DataError as error:  # files missing (named), or a model the service cannot explain
         log.error("credit scoring unavailable: %s", error)
         return CreditModel(model_dir, detail=str(error))
@@ -103,7 +144,9 @@ def load_credit(model_dir: Path) -> CreditModel:
         log.error("credit scoring unavailable: %s", detail, exc_info=True)
         return CreditModel(model_dir, detail=detail)
     log.info("credit model %s loaded from %s (threshold %.3f)", scorer.version, model_dir, scorer.threshold)
-    return CreditModel(model_dir, scorer, json.dumps(scorer.model_card, ensure_ascii=False).encode())
+    return CreditModel(
+        model_dir, scorer, json.dumps(scorer.model_card, ensure_ascii=False).encode(), importance=importance
+    )
 
 
 def credit_health(credit: CreditModel) -> CreditHealth:
@@ -225,6 +268,21 @@ async def model_card(credit: CreditDep) -> Response:
     assert credit.scorer is not None and credit.card_json is not None
     log.info("GET /credit/model: %s %s", credit.scorer.model_card.get("model"), credit.scorer.version)
     return Response(credit.card_json, media_type="application/json")
+
+
+@router.get(
+    "/importance",
+    response_model=CreditImportance,
+    responses=UNAVAILABLE,
+    summary="The registered credit model's global importance (mean |SHAP| per field)",
+)
+async def importance(credit: CreditDep) -> dict[str, Any]:
+    """Which fields move the registered model's scores most: the mean absolute SHAP contribution of each
+    field over the training applications kept with the model, in the units of `/credit/score`'s
+    `top_contributions`, most important first, with its share of the total. Computed once at start-up."""
+    assert credit.importance is not None
+    log.info("GET /credit/importance: %s", credit.importance["model_version"])
+    return credit.importance
 
 
 @router.get(

@@ -263,6 +263,22 @@ class CreditDecisionRule(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class FeatureImportance(BaseModel):
+    feature: str = Field(description="Application or engineered field (one-hot levels and missing flags added up)")
+    mean_abs_contribution: float = Field(description="Mean |SHAP| over the sample, in `units`")
+    share: float = Field(ge=0, le=1, description="Its share of the summed mean |SHAP| of every field")
+
+
+class CreditImportance(BaseModel):
+    """Global importance of the registered credit model: what moves its scores most, over training clients."""
+
+    model_version: str = Field(description="The registered version explained (as in every /credit/score answer)")
+    units: str = Field(description="Units of the contributions: log-odds of default (or probability)")
+    rows: int = Field(description="Number of training applications explained")
+    sample: str = Field(description="Which applications were explained")
+    features: list[FeatureImportance] = Field(description="Every field the model reads, most important first")
+
+
 class MonitoringAlert(BaseModel):
     name: str = Field(description="The figure beyond its limit, e.g. score_psi, latency_p95_ms")
     value: float

@@ -18,6 +18,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def answers_ok(url: str, timeout_s: float = 2.0) -> bool:
+    """True when GET `url` answers 200 (a health check); False when nothing answers there yet."""
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=timeout_s).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 def unavailable(what: str, reason: str, hint: str) -> None:
     """Skip the test (fail it when CI=true) because `what` cannot run: `reason`; `hint` says how to fix it."""
     if os.environ.get("CI", "").lower() == "true":

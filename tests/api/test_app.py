@@ -488,6 +488,7 @@ def test_openapi_documents_every_answer_with_examples(client) -> None:
         "/health",
         "/credit/score",
         "/credit/model",
+        "/credit/importance",
         "/credit/monitoring",
         "/credit/form",
         "/cars/estimate",

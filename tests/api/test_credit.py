@@ -158,6 +158,24 @@ def test_the_model_card_is_served_as_it_is_on_disk(client, card: dict) -> None:
     assert response.json() == card
 
 
+def test_the_global_importance_ranks_every_field_over_training_rows(client, card: dict, example: dict) -> None:
+    """GET /credit/importance: mean |SHAP| per field over the background rows, in the score's units, and a
+    field that lowers a typical client's risk a lot (the external scores) near the top."""
+    response = client.get("/credit/importance")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    scored = client.post("/credit/score", json=example).json()
+    assert body["model_version"] == card["version"] and body["units"] == scored["contribution_units"]
+    assert body["rows"] > 0 and str(body["rows"]) in body["sample"]
+    values = [item["mean_abs_contribution"] for item in body["features"]]
+    assert values == sorted(values, reverse=True) and values[0] > 0
+    assert sum(item["share"] for item in body["features"]) == pytest.approx(1, abs=1e-3)
+    assert len({item["feature"] for item in body["features"]}) == len(body["features"])
+    top = [item["feature"] for item in body["features"][:10]]
+    assert any(name.startswith("EXT_SOURCE") for name in top), top
+    assert {item["feature"] for item in scored["top_contributions"]} <= {item["feature"] for item in body["features"]}
+
+
 def test_health_reports_the_credit_model(client, card: dict, credit_model_dir: Path) -> None:
     from api.store import public_path
 
@@ -179,7 +197,7 @@ def test_health_reports_the_credit_model(client, card: dict, credit_model_dir: P
 
 
 def _assert_credit_unavailable(client, reason: str) -> None:
-    for method, path in (("POST", "/credit/score"), ("GET", "/credit/model")):
+    for method, path in (("POST", "/credit/score"), ("GET", "/credit/model"), ("GET", "/credit/importance")):
         response = client.request(method, path, json={})
         assert response.status_code == 503, (path, response.text)
         assert reason in response.json()["detail"], response.text

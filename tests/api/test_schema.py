@@ -43,6 +43,7 @@ OPERATIONS = [
     ("GET", "/health"),
     ("POST", "/credit/score"),
     ("GET", "/credit/model"),
+    ("GET", "/credit/importance"),
     ("GET", "/credit/form"),
     ("GET", "/credit/monitoring"),
     ("POST", "/cars/estimate"),
