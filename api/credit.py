@@ -239,7 +239,7 @@ def score(
     Only `NAME_CONTRACT_TYPE`, `AMT_INCOME_TOTAL`, `AMT_CREDIT` and `DAYS_BIRTH` are required; any other
     field may be left out or null (a missing value). `missing_fields_unseen_in_training` lists the fields
     left out that every training application had: send them when they are known."""
-    # A plain function: FastAPI runs it in a worker thread, the model's ~0.1 s of CPU never blocks the loop.
+    # A plain function: FastAPI runs it in a worker thread, the model's few ms of CPU never block the loop.
     assert credit.scorer is not None  # get_credit answered 503 otherwise
     try:
         answer = credit.scorer.score(application)

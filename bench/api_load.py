@@ -5,15 +5,21 @@ free port and drives it with wrk for a bounded time:
 
 * `GET /predictions/{date}` at 1 and 32 connections, next to a bare ASGI app (the ceiling), a one-route
   FastAPI app with an async handler (like the API's) and the same with a sync handler;
-* `POST /credit/score` of the documented example at 32 connections (goal: ≥ 100 req/s, p99 < 500 ms);
+* `POST /credit/score` of the documented example at 32 connections (goal: ≥ 100 req/s, p99 < 500 ms), next
+  to a FastAPI app with the same route, request and response models but no model (`fastapi_score_shape`);
+  and of the example's required fields only (a `review`: ~3,000 withholding variants scored per request);
+* the server's CPU time per scoring request (from /proc, user + system): unlike requests/s, it does not depend
+  on what else the machine runs; and the scorer's own CPU time per call, in-process (`scorer_cpu_ms`);
 * mixed: the GET load and the scoring load at once, 32 connections each (goal: GET p99 < 50 ms);
 * hostile: the latency of `GET /version` while one client posts 700,000 unknown fields (9.7 MB).
 
-Requests/s and p50/p95/p99 go to reports/bench_api.json (`--output`). Run after `make pipeline` (the API
-serves data/db/weather.sqlite and models/credit):
+Requests/s and p50/p95/p99 go to reports/bench_api.json (`--output`), with the load averages (`uptime`)
+before and after (`conditions`). Run after `make pipeline` (the API serves data/db/weather.sqlite and
+models/credit; scoring events go to a temporary SQLite file):
 
     .venv/bin/python bench/api_load.py --seconds 10
     .venv/bin/python bench/api_load.py --code /path/to/older/checkout --output /tmp/before.json   # before → after
+    .venv/bin/python bench/api_load.py --seconds 10 --before /tmp/before.json                    # kept as `before`
 
 Needs `wrk` (Debian package). A benchmark, not a test: it asserts nothing, it measures.
 """
@@ -59,6 +65,48 @@ done = function(summary, latency, requests)
     summary.requests, summary.duration, errors, latency:percentile(50), latency:percentile(95), latency:percentile(99)))
 end
 """
+
+
+SCORER_CPU = """
+import json, sys, time
+from pipelines.credit.scoring import EXAMPLE, CreditScorer
+from pipelines.credit.schema import REQUIRED
+scorer = CreditScorer(sys.argv[1])
+out = {}
+for name, body, calls in (("example", EXAMPLE, 200), ("required_only", {k: EXAMPLE[k] for k in REQUIRED}, 20)):
+    scorer.score(body)
+    start = time.process_time()
+    for _ in range(calls):
+        scorer.score(body)
+    out[name] = round((time.process_time() - start) / calls * 1000, 2)
+print(json.dumps(out))
+"""
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def load_average() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def scorer_cpu_ms(code: Path, model_dir: Path) -> dict:
+    """CPU ms per `CreditScorer.score` call of the checkout `code`, in-process (no HTTP, no concurrency)."""
+    environment = os.environ | {"PYTHONPATH": str(code), "LOG_LEVEL": "WARNING"}
+    result = subprocess.run(
+        [sys.executable, "-c", SCORER_CPU, str(model_dir)],
+        cwd=code,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def free_port() -> int:
@@ -121,6 +169,15 @@ def summary(stdout: str, connections: int) -> dict:
         "p95_ms": raw["p95_us"] / 1000,
         "p99_ms": raw["p99_us"] / 1000,
     }
+
+
+def with_cpu(server: subprocess.Popen, run) -> dict:
+    """`run()`'s figures and the server's CPU ms per request during it."""
+    before = cpu_seconds(server.pid)
+    figures = run()
+    spent = cpu_seconds(server.pid) - before
+    figures["server_cpu_ms_per_request"] = round(1000 * spent / figures["requests"], 2) if figures["requests"] else None
+    return figures
 
 
 def first_prediction_date(database: Path) -> str:
@@ -209,11 +266,13 @@ def main() -> None:
     parser.add_argument("--database", type=Path, default=DATABASE, help="the SQLite file served")
     parser.add_argument("--credit-model-dir", type=Path, default=CREDIT_MODEL_DIR)
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--before", type=Path, help="an earlier run's output, kept in this one as `before`")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("error: wrk not found (apt-get install wrk)")
     if not (args.credit_model_dir / "model.joblib").is_file():
         sys.exit(f"error: {args.credit_model_dir}/model.joblib missing: run `dvc repro credit_register` first")
+    from pipelines.credit.schema import REQUIRED
     from pipelines.credit.scoring import EXAMPLE
 
     most = max(args.connections)
@@ -223,11 +282,19 @@ def main() -> None:
         if not database.exists():
             database, database_kind = fixture_database(Path(tmp)), "the API tests' fixture (tests/api/conftest.py)"
         day = first_prediction_date(database)
-        api_env = {"WEATHER_DATABASE_URL": f"sqlite:///{database}", "CREDIT_MODEL_DIR": str(args.credit_model_dir)}
+        api_env = {
+            "WEATHER_DATABASE_URL": f"sqlite:///{database}",
+            "CREDIT_MODEL_DIR": str(args.credit_model_dir),
+            "CREDIT_EVENTS_URL": f"sqlite:///{Path(tmp) / 'credit_events.sqlite'}",
+        }
+        load_at_start = load_average()
         script = Path(tmp) / "report.lua"
         script.write_text(WRK_REPORT)
         post_script = Path(tmp) / "post.lua"
         post_script.write_text(POST_SCRIPT.format(body=json.dumps(json.dumps(EXAMPLE))) + WRK_REPORT)
+        review_script = Path(tmp) / "post_required.lua"
+        required_only = json.dumps({name: EXAMPLE[name] for name in REQUIRED})
+        review_script.write_text(POST_SCRIPT.format(body=json.dumps(required_only)) + WRK_REPORT)
         targets = {
             "bare_asgi_hello": "hello_app:asgi_app",
             "fastapi_hello_async": "hello_app:fastapi_app",
@@ -241,24 +308,38 @@ def main() -> None:
             finally:
                 stop(server)
         port = free_port()
+        server = start("hello_app:fastapi_score_shape_app", port)
+        try:
+            url = f"http://127.0.0.1:{port}/credit/score"
+            results["fastapi_score_shape"] = [with_cpu(server, lambda: wrk(url, most, args.seconds, post_script))]
+        finally:
+            stop(server)
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = start("api.main:app", port, args.code, api_env)
         get_url, score_url = f"{base}/predictions/{day}", f"{base}/credit/score"
         try:
             urllib.request.urlopen(get_url, timeout=5).read()  # warm the cache
             results["api_predictions_for_date"] = [wrk(get_url, c, args.seconds, script) for c in args.connections]
-            results["api_credit_score"] = [wrk(score_url, most, args.seconds, post_script)]
+            results["api_credit_score"] = [with_cpu(server, lambda: wrk(score_url, most, args.seconds, post_script))]
+            results["api_credit_score_required_only"] = [
+                with_cpu(server, lambda: wrk(score_url, most, args.seconds, review_script))
+            ]
             results["api_mixed_get_and_score"] = mixed(get_url, score_url, most, args.seconds, script, post_script)
             results["api_hostile_700k_unknown_fields"] = hostile(base)
         finally:
             stop(server)
+        load_at_end = load_average()
+    results["scorer_cpu_ms"] = scorer_cpu_ms(args.code, args.credit_model_dir)
     for name, runs in results.items():
         print(name, json.dumps(runs))
     api = next(r for r in results["api_predictions_for_date"] if r["connections"] == most)
     ceiling = next(r for r in results["bare_asgi_hello"] if r["connections"] == most)
     hello = next(r for r in results["fastapi_hello_async"] if r["connections"] == most)
     score = results["api_credit_score"][0]
+    shape = results["fastapi_score_shape"][0]
     mixed_get = results["api_mixed_get_and_score"]["get"]
+    before = json.loads(args.before.read_text(encoding="utf-8")) if args.before else None
     write_json(
         args.output,
         {
@@ -282,12 +363,22 @@ def main() -> None:
                 "throughput_vs_fastapi_hello_async": round(api["requests_per_s"] / hello["requests_per_s"], 3),
                 "credit_score_requests_per_s": score["requests_per_s"],
                 "credit_score_p99_ms": score["p99_ms"],
+                "credit_score_vs_fastapi_score_shape": round(score["requests_per_s"] / shape["requests_per_s"], 3),
+                "credit_score_server_cpu_ms_per_request": score["server_cpu_ms_per_request"],
+                "scorer_cpu_ms_example": results["scorer_cpu_ms"]["example"],
                 "credit_score_at_least_100_per_s": score["requests_per_s"] >= 100,
                 "credit_score_p99_under_500ms": score["p99_ms"] < 500,
                 "mixed_get_p99_ms": mixed_get["p99_ms"],
                 "mixed_get_p99_under_50ms": mixed_get["p99_ms"] < 50,
             },
-        },
+            "conditions": {
+                "load_average_1_5_15_min_at_start": load_at_start,
+                "load_average_1_5_15_min_at_end": load_at_end,
+                "note": f"{os.cpu_count()} cores shared with other jobs: compare each figure with the reference "
+                "apps of the same run, and CPU ms per request across runs",
+            },
+        }
+        | ({"before": before} if before else {}),
     )
     print(f"wrote {args.output}")
 

@@ -10,9 +10,14 @@ from (one-hot levels and missing-value indicators add up), which is what a clien
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import shap
+import xgboost
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -47,6 +52,11 @@ class PipelineExplainer:
             self.explainer = shap.LinearExplainer(self.model, self._encode(background))
         else:
             self.explainer = shap.TreeExplainer(self.model)
+        # XGBoost's own TreeSHAP, which shap's TreeExplainer calls for it: thread-safe, one thread per call
+        self.booster = self.model.get_booster() if isinstance(self.model, XGBClassifier) else None
+        self._lock = threading.Lock()  # shap's explainers keep state between calls
+        self._groups = list(dict.fromkeys(self.sources))
+        self._members = [[k for k, source in enumerate(self.sources) if source == name] for name in self._groups]
 
     def _encode(self, frame: pd.DataFrame) -> np.ndarray:
         return np.asarray(self.encoder.transform(frame), dtype=float)
@@ -84,6 +94,52 @@ class PipelineExplainer:
             }
             for name in order
         ]
+
+    def shap_values(self, encoded: np.ndarray) -> np.ndarray:
+        """SHAP values of the positive class for encoded rows: `explain(...).values` without the DataFrame, the
+        encoder and shap's Explanation around them; lock-free for XGBoost (`pred_contribs`, its bias dropped)."""
+        if self.booster is not None:
+            matrix = xgboost.DMatrix(encoded, missing=np.nan, nthread=1)
+            return self.booster.predict(matrix, pred_contribs=True, validate_features=False)[:, :-1]
+        with self._lock:
+            values = self.explainer(encoded).values
+        return values[:, :, 1] if values.ndim == 3 else values
+
+    def grouped_row(self, values: np.ndarray) -> np.ndarray:
+        """One row of SHAP values summed per source field, in `grouped`'s order and with its arithmetic
+        (pandas' groupby sum is Kahan-compensated), so the same bits."""
+        out = np.empty(len(self._groups))
+        for g, members in enumerate(self._members):
+            total = compensation = 0.0
+            for k in members:
+                y = values[k] - compensation
+                t = total + y
+                compensation = t - total - y
+                if compensation != compensation:  # an infinite value: pandas resets the compensation
+                    compensation = 0.0
+                total = t
+            out[g] = total
+        return out
+
+    def top_fields(self, values: np.ndarray, value_of: Callable[[str], Any], k: int) -> list[dict]:
+        """`top_contributions` from one row of SHAP values and the client's value of each field."""
+        contributions = self.grouped_row(values)
+        order = _descending(np.abs(contributions))[:k]
+        return [
+            {
+                "feature": self._groups[g],
+                "value": _plain(value_of(self._groups[g])),
+                "contribution": round(float(contributions[g]), 5),
+            }
+            for g in order
+        ]
+
+
+def _descending(values: np.ndarray) -> np.ndarray:
+    """The order of `pd.Series(values).sort_values(ascending=False)` (pandas' nargsort, no missing values):
+    ties fall as pandas lets them fall."""
+    reversed_positions = np.arange(len(values))[::-1]
+    return reversed_positions[values[::-1].argsort(kind="quicksort")][::-1]
 
 
 def _plain(value):

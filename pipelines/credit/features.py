@@ -95,6 +95,63 @@ ENGINEERED = {
 MISSING_COUNT = "MISSING_COUNT"  # number of missing application fields: thin files, little history
 
 
+def _array_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = numerator / denominator
+    ratio[np.isinf(ratio)] = np.nan
+    return ratio
+
+
+def _array_employed(get) -> np.ndarray:
+    days = get("DAYS_EMPLOYED")
+    return np.where(days == DAYS_EMPLOYED_SENTINEL, np.nan, days)
+
+
+def _array_ext(get) -> np.ndarray:
+    """The three external scores as one (rows, 3) array, in EXT_SOURCES order."""
+    return np.column_stack([get(name) for name in EXT_SOURCES])
+
+
+def _array_ext_mean(get) -> np.ndarray:
+    ext = _array_ext(get)
+    known = (~np.isnan(ext)).sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isnan(ext), 0.0, ext).sum(axis=1) / known  # pandas' nanmean: sum of the known / count
+
+
+def _array_ext_extreme(get, reduce) -> np.ndarray:
+    ext = _array_ext(get)
+    known = ~np.isnan(ext).all(axis=1)
+    out = np.full(len(ext), np.nan)
+    out[known] = reduce(ext[known], axis=1)
+    return out
+
+
+def _array_ext_product(get) -> np.ndarray:
+    ext = _array_ext(get)
+    return np.where(np.isnan(ext).any(axis=1), np.nan, np.where(np.isnan(ext), 1.0, ext).prod(axis=1))
+
+
+# The same features computed on arrays (`get(name)` returns one raw field as a float array, NaN for missing),
+# for the scoring service's one-row fast path (pipelines/credit/encoding.py): the same operations in the same
+# order, so the same bits; tests/credit/test_encoding.py checks every feature against ENGINEERED on real rows.
+ENGINEERED_ARRAYS = {
+    "DAYS_EMPLOYED_ANOMALY": lambda get: (get("DAYS_EMPLOYED") == DAYS_EMPLOYED_SENTINEL).astype(float),
+    "CREDIT_INCOME_RATIO": lambda get: _array_ratio(get("AMT_CREDIT"), get("AMT_INCOME_TOTAL")),
+    "ANNUITY_INCOME_RATIO": lambda get: _array_ratio(get("AMT_ANNUITY"), get("AMT_INCOME_TOTAL")),
+    "ANNUITY_CREDIT_RATIO": lambda get: _array_ratio(get("AMT_ANNUITY"), get("AMT_CREDIT")),
+    "GOODS_CREDIT_RATIO": lambda get: _array_ratio(get("AMT_GOODS_PRICE"), get("AMT_CREDIT")),
+    "EMPLOYED_AGE_RATIO": lambda get: _array_ratio(_array_employed(get), get("DAYS_BIRTH")),
+    "INCOME_PER_PERSON": lambda get: _array_ratio(get("AMT_INCOME_TOTAL"), get("CNT_FAM_MEMBERS")),
+    "EXT_SOURCE_MEAN": _array_ext_mean,
+    "EXT_SOURCE_MIN": lambda get: _array_ext_extreme(get, np.nanmin),
+    "EXT_SOURCE_MAX": lambda get: _array_ext_extreme(get, np.nanmax),
+    "EXT_SOURCE_PROD": _array_ext_product,
+    "EXT_SOURCE_COUNT": lambda get: (~np.isnan(_array_ext(get))).sum(axis=1).astype(float),
+    "DOCUMENT_COUNT": lambda get: np.nansum(np.column_stack([get(name) for name in DOCUMENT_FLAGS]), axis=1),
+}
+
+
 class ApplicationFeatures(TransformerMixin, BaseEstimator):
     """Application fields (minus `excluded`) plus engineered ones; the id and the target are never selected.
 

@@ -92,15 +92,21 @@ class WithholdingGuard:
         self.single = {name: values for name, values in grid["single"].items() if name in optional}
         self.joint = {name: values for name, values in grid["joint"].items() if name in optional}
 
-    def _variants(self, row: pd.Series) -> tuple[pd.DataFrame, list[tuple[str, ...]]]:
-        """The application with each missing field set to each grid value; which fields each variant fills."""
-        missing = [name for name in self.single if pd.isna(row[name])]
+    def blocks(self, is_missing) -> list[tuple[tuple[str, ...], list[tuple]]]:
+        """The variants to try, in blocks: the fields a block fills and their values, one tuple per variant
+        (each missing field alone over its grid, then the missing external scores together over theirs)."""
+        missing = [name for name in self.single if is_missing(name)]
         blocks: list[tuple[tuple[str, ...], list[tuple]]] = [
             ((name,), [(value,) for value in self.single[name]]) for name in missing
         ]
         joint_missing = tuple(name for name in self.joint if name in missing)
         if len(joint_missing) > 1:
             blocks.append((joint_missing, list(itertools.product(*(self.joint[name] for name in joint_missing)))))
+        return blocks
+
+    def _variants(self, row: pd.Series) -> tuple[pd.DataFrame, list[tuple[str, ...]]]:
+        """The application with each missing field set to each grid value; which fields each variant fills."""
+        blocks = self.blocks(lambda name: pd.isna(row[name]))
         count = sum(len(values) for _, values in blocks)
         if not count:
             return pd.DataFrame(columns=row.index), []
@@ -127,12 +133,19 @@ class WithholdingGuard:
             if not filled:
                 out.append(Verdict(float(probability), "grant", float(probability), []))
                 continue
-            worst = np.asarray(predict(variants), dtype=float)
-            matter = list(dict.fromkeys(name for fields, p in zip(filled, worst) if p >= threshold for name in fields))
-            decision = "review" if matter else "grant"
-            worst_probability = float(max(worst.max(), probability))
-            out.append(Verdict(float(probability), decision, worst_probability, matter))
+            out.append(
+                self.below_threshold(float(probability), np.asarray(predict(variants), dtype=float), filled, threshold)
+            )
         return out
+
+    @staticmethod
+    def below_threshold(
+        probability: float, worst: np.ndarray, filled: list[tuple[str, ...]], threshold: float
+    ) -> Verdict:
+        """The verdict of an application scored below the threshold, from its variants' probabilities."""
+        matter = list(dict.fromkeys(name for fields, p in zip(filled, worst) if p >= threshold for name in fields))
+        decision = "review" if matter else "grant"
+        return Verdict(probability, decision, float(max(worst.max(), probability)), matter)
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
