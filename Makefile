@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export DVC_NO_ANALYTICS := 1
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup pipeline test image-test lint lock clean-venv dashboard
+.PHONY: setup pipeline test e2e-test image-test lint lock clean-venv dashboard
 
 $(BIN)/.installed: requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -26,7 +26,12 @@ test: setup
 	$(BIN)/ruff check stages pipelines tests api bench dashboard
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/actionlint
-	$(BIN)/python -m pytest -m "not container"
+	$(BIN)/python -m pytest -m "not container and not e2e"
+
+# The tiny end-to-end `dvc repro` of each pipeline in a copy of the project (tests marked e2e, ~10 min on 2
+# cores): every stage really runs, its deps and params are right, a second repro is a no-op. CI runs it.
+e2e-test: setup
+	$(BIN)/python -m pytest -m e2e
 
 # The API image built from the Dockerfile, run on 127.0.0.1 and tested from outside (tests/container, a few
 # minutes): Docker, or podman (runc; debootstrap and root for a local base image when none can be pulled).

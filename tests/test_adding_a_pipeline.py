@@ -65,6 +65,7 @@ LIBRARY = {
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_a_new_pipeline_following_the_recipe_runs_and_its_deps_are_right(tmp_path):
     copy = tmp_path / "project"
     env = copy_project(copy, [], "reports", {})

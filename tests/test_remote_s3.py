@@ -29,7 +29,7 @@ from pipelines.common.paths import ROOT
 from tests.dvc_project import copy_project, run
 from tests.services import free_port, stop, unavailable, wait_until_up
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 # moto accepts any keys: made up for each run, under the names DVC's remote options use.
 MOTO_KEYS = {"access_key_id": secrets.token_hex(10), "secret_access_key": secrets.token_hex(20)}

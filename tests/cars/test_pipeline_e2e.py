@@ -13,7 +13,7 @@ from pipelines.common.io import write_csv
 from tests.cars.conftest import LISTINGS_FILE
 from tests.dvc_project import copy_project, run, set_params
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 STAGES = ["cars_prepare", "cars_train", "cars_evaluate", "cars_register"]
 SMALL_FILE = "data/external/cars/small.csv.gz"
 SMALL_PARAMS = {

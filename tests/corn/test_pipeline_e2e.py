@@ -6,7 +6,7 @@ import pytest
 
 from tests.dvc_project import copy_project, run, set_params
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 SMALL_PARAMS = {
     "generate": {"image_size": 40, "per_class": {"train": 10, "validation": 4, "test": 4}, "corrupt_files": 1},
     "prepare": {"image_size": 32, "max_per_class": {"train": None, "validation": 4, "test": 4}},

@@ -11,7 +11,7 @@ import yaml
 from pipelines.credit.scoring import EXAMPLE, CreditScorer
 from tests.dvc_project import copy_project, run, set_params
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 DATA_FILES = ["data/external/credit"]
 STAGES = ["credit_data", "credit_train", "credit_evaluate", "credit_register", "credit_explain", "credit_drift"]
 SMALL_PARAMS = {

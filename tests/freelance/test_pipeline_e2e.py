@@ -9,7 +9,7 @@ import pytest
 from pipelines.freelance.estimator import load_estimator
 from tests.dvc_project import copy_project, run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 SMALL_PARAMS = {
     "train": {
         "cv_folds": 3,

@@ -9,7 +9,7 @@ import yaml
 
 from tests.dvc_project import copy_project, run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 VARIANT = {"architecture": "lstm", "units": 8, "layers": 1, "dropout": 0.0, "optimizer": "adam", "learning_rate": 0.01}
 SMALL_PARAMS = {
     "data": {"max_train_rows": 200},

@@ -12,7 +12,7 @@ import pytest
 
 from tests.dvc_project import copy_project, run, set_params
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 FINAL_STAGES = ["weather_monitor", "weather_eda"]  # every weather stage is one of these or upstream of them
 
 SMALL_PARAMS = {
