@@ -11,58 +11,33 @@ Route: `POST /cars/estimate`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
 
-from api.credit import check_artefact_sha256
-from api.errors import BadInput, Unavailable
+from api.errors import BadInput
+from api.registered import Registered, load_registered
 from api.schemas import ErrorMessage
-from api.store import redact_paths
 from pipelines.cars.serving import EXAMPLE, CarEstimate, CarInputError, CarListing, CarPricer
-from pipelines.common.errors import DataError
 
 log = logging.getLogger("api")
 
 
-@dataclass(frozen=True)
-class CarsModel:
-    """The registered car-price model as loaded at start-up, or why it could not be."""
-
-    model_dir: Path
-    pricer: CarPricer | None = None
-    detail: str | None = None
+CarsModel = Registered[CarPricer]
 
 
 def load_cars(model_dir: Path) -> CarsModel:
-    """The pricer over `model_dir` (the setting CARS_MODEL_DIR, api/settings.py), or a CarsModel saying why not
-    (never raises)."""
-    try:
-        check_artefact_sha256(model_dir)
-        pricer = CarPricer(model_dir)
-    except DataError as error:
-        log.error("car price estimates unavailable: %s", error)
-        return CarsModel(model_dir, detail=str(error))
-    except Exception as error:  # a broken pickle or card, a missing library: reported with the stack trace
-        detail = f"cannot load the cars model from {model_dir}: {type(error).__name__}: {error}"
-        log.error("car price estimates unavailable: %s", detail, exc_info=True)
-        return CarsModel(model_dir, detail=detail)
-    log.info("cars model %s loaded from %s", pricer.version, model_dir)
-    return CarsModel(model_dir, pricer)
+    """The pricer over `model_dir` (the setting CARS_MODEL_DIR), or a CarsModel saying why not (never raises)."""
+    return load_registered("car price estimates are unavailable", model_dir, CarPricer, lambda pricer: pricer.version)
 
 
-async def get_cars(request: Request) -> CarsModel:  # async: no worker thread for a lookup
-    """The loaded model; 503 saying what is missing when it could not be loaded at start-up."""
-    cars: CarsModel = request.app.state.cars
-    if cars.pricer is None:
-        detail = redact_paths(str(cars.detail), cars.model_dir)  # no server path in a public answer
-        raise Unavailable(f"car price estimates are unavailable: {detail} (fix, then restart)", retry=False)
-    return cars
+async def get_cars(request: Request) -> CarPricer:  # async: no worker thread for a lookup
+    """The loaded pricer; 503 saying what is missing when it could not be loaded at start-up."""
+    return request.app.state.cars.require()
 
 
-CarsDep = Annotated[CarsModel, Depends(get_cars)]
+CarsDep = Annotated[CarPricer, Depends(get_cars)]
 
 EXAMPLE_ESTIMATE = {
     "price": 12860.0,
@@ -97,7 +72,7 @@ router = APIRouter(prefix="/cars", tags=["cars"])
     summary="Asking price of a used car, with an interval",
 )
 def estimate(
-    cars: CarsDep,
+    pricer: CarsDep,
     listing: Annotated[
         CarListing, Body(openapi_examples={"example": {"summary": "A 2017 Golf, 60,000 km", "value": EXAMPLE}})
     ],
@@ -105,9 +80,8 @@ def estimate(
     """Estimates the asking price (EUR) of one used car listed in Germany with the registered model, with an
     interval that held `interval_coverage` of the validation prices. A make, model or fuel unseen in training,
     or a value beyond the training range, is still priced and listed in `warnings`."""
-    assert cars.pricer is not None  # get_cars answered 503 otherwise
     try:
-        answer = cars.pricer.estimate(listing)
+        answer = pricer.estimate(listing)
     except CarInputError as error:
         raise BadInput(str(error)) from None
     log.info(

@@ -13,7 +13,6 @@ training applications kept with the model), `GET /credit/monitoring`, `GET /cred
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from api.errors import BadInput, Unavailable
+from api.registered import check_artefact_sha256, reason
 from api.schemas import (
     EXAMPLE_CREDIT_VERSION,
     CreditHealth,
@@ -71,41 +71,6 @@ class CreditModel:
         return self.scorer is not None
 
 
-def _reason(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        problems = ", ".join(f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors())
-        return f"invalid model card ({problems})"
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
-
-
-def check_artefact_sha256(model_dir: str | Path) -> None:
-    """DataError unless model.joblib's SHA-256 is the card's `artefact_sha256`; run before it is unpickled.
-
-    A card without the field (models registered before it existed) is loaded with a warning: whoever can
-    edit the card could write the matching hash anyway. Missing files are left to CreditScorer to name.
-    """
-    card_file, model_file = Path(model_dir) / "model_card.json", Path(model_dir) / "model.joblib"
-    if not (card_file.is_file() and model_file.is_file()):
-        return
-    try:
-        expected = json.loads(card_file.read_text(encoding="utf-8")).get("artefact_sha256")
-    except (ValueError, AttributeError):
-        return  # a broken card: CreditScorer reports it
-    if not expected:
-        log.warning("credit model card %s has no artefact_sha256: model.joblib loaded unchecked", card_file)
-        return
-    digest = hashlib.sha256()
-    with open(model_file, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != expected:
-        raise DataError(
-            f"model.joblib: SHA-256 {digest.hexdigest()[:12]}… is not the model card's artefact_sha256 "
-            f"{str(expected)[:12]}…; refusing to unpickle it (register the model again)"
-        )
-
-
 def global_importance(scorer: CreditScorer, model_dir: Path) -> dict[str, Any]:
     """Mean |SHAP| per field over the training applications kept with the model (shap_background.csv.gz,
     `credit.register.background_rows` rows drawn from the training split): the model's global importance,
@@ -140,7 +105,7 @@ def load_credit(model_dir: Path) -> CreditModel:
         log.error("credit scoring unavailable: %s", error)
         return CreditModel(model_dir, detail=str(error))
     except Exception as error:  # a broken pickle or card, a missing library: reported with the stack trace
-        detail = f"cannot load the credit model from {model_dir}: {_reason(error)}"
+        detail = f"cannot load the credit model from {model_dir}: {reason(error)}"
         log.error("credit scoring unavailable: %s", detail, exc_info=True)
         return CreditModel(model_dir, detail=detail)
     log.info("credit model %s loaded from %s (threshold %.3f)", scorer.version, model_dir, scorer.threshold)

@@ -13,46 +13,35 @@ Setting: `FREELANCE_MODEL_DIR` (api/settings.py), the folder holding model.jobli
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.errors import BadInput, Unavailable
+from api.errors import BadInput
+from api.registered import Registered, load_registered
 from api.schemas import ErrorMessage
-from api.store import redact_paths
+
+if TYPE_CHECKING:  # importing the estimator's module loads scikit-learn: only with the model
+    from pipelines.freelance.estimator import FreelanceEstimator
 
 log = logging.getLogger("api")
 Level = Literal["none", "level_1", "level_2", "top_rated", "Level 1 Seller", "Level 2 Seller", "Top Rated Seller"]
 Band = Literal["Low", "Medium", "High"]
 
 
-@dataclass(frozen=True)
-class FreelanceModel:
-    """The registered estimator as loaded at start-up, or why it could not be."""
+def _open_estimator(model_dir: Path) -> FreelanceEstimator:
+    from pipelines.freelance.estimator import load_estimator  # scikit-learn and XGBoost: loaded with the model
 
-    model_dir: Path
-    estimator: object | None = None
-    detail: str | None = None
+    return load_estimator(model_dir)[0]
 
 
-def load_freelance(model_dir: Path) -> FreelanceModel:
-    """The estimator in `model_dir` (the setting FREELANCE_MODEL_DIR, api/settings.py), or a FreelanceModel saying
-    why not."""
-    model_dir = Path(model_dir)
-    try:
-        from pipelines.freelance.estimator import load_estimator
-
-        estimator, _card = load_estimator(model_dir)
-    except Exception as error:  # files missing (named), a broken pickle, a missing library: reported
-        lines = str(error).strip().splitlines()
-        detail = f"{type(error).__name__}: {lines[0] if lines else ''}"
-        log.error("freelance estimator unavailable: %s", detail)
-        return FreelanceModel(model_dir, detail=detail)
-    log.info("freelance estimator %s loaded from %s", estimator.version, model_dir)
-    return FreelanceModel(model_dir, estimator)
+def load_freelance(model_dir: Path) -> Registered[FreelanceEstimator]:
+    """The estimator in `model_dir` (the setting FREELANCE_MODEL_DIR, api/settings.py), or why not (never raises)."""
+    return load_registered(
+        "freelance pricing is unavailable", model_dir, _open_estimator, lambda estimator: estimator.version
+    )
 
 
 class Gig(BaseModel):
@@ -97,14 +86,10 @@ BAD_GIG = {
 }
 
 
-def loaded_estimator(request: Request) -> FreelanceModel:
+def loaded_estimator(request: Request) -> FreelanceEstimator:
     """The loaded estimator; 503 saying what is missing when it could not be loaded at start-up. Called in the
     handler, after the body was validated: a bad gig is a 422 whether the model is there or not."""
-    loaded: FreelanceModel | None = getattr(request.app.state, "freelance", None)
-    if loaded is None or loaded.estimator is None:
-        detail = "not loaded" if loaded is None else redact_paths(str(loaded.detail), loaded.model_dir)
-        raise Unavailable(f"freelance pricing is unavailable: {detail} (fix, then restart)", retry=False)
-    return loaded
+    return request.app.state.freelance.require()
 
 
 router = APIRouter(prefix="/freelance", tags=["freelance"])
@@ -125,9 +110,9 @@ def estimate(
     and its price band (Low / Medium / High, edges = training terciles) with the band probabilities."""
     from pipelines.freelance.estimator import EstimateInputError
 
-    loaded = loaded_estimator(request)
+    estimator = loaded_estimator(request)
     try:
-        answer = loaded.estimator.estimate(gig.text, gig.rating, gig.reviews, gig.level)
+        answer = estimator.estimate(gig.text, gig.rating, gig.reviews, gig.level)
     except EstimateInputError as error:
         raise BadInput(str(error)) from None
     log.info(

@@ -395,8 +395,8 @@ def _add_routes(app: FastAPI) -> None:
     def health(service: ServiceDep) -> Health:
         """Always 200 while the process runs (liveness). `status` is `ok` when the database is readable and
         holds predictions and the model card was found, `degraded` otherwise, with the reason in `detail`.
-        The Docker HEALTHCHECK requires `ok`. `credit` says whether the credit model was loaded (and why not);
-        it does not change `status`, so a missing credit model never marks the weather service unhealthy."""
+        The Docker HEALTHCHECK requires `ok`. `credit`, `cars` and `freelance` say whether each model was loaded
+        (and why not); they do not change `status`, so a missing model never marks the weather service unhealthy."""
         status = service.store.status()
         card = service.model_card
         latest = status.latest_model
@@ -431,6 +431,8 @@ def _add_routes(app: FastAPI) -> None:
             model_card=model_card,
             credit=credit,
             credit_events=_events_health(service.events),
+            cars=app.state.cars.health(),
+            freelance=app.state.freelance.health(),
         )
         level = logging.INFO if ok else logging.WARNING
         log.log(

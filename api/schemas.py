@@ -186,6 +186,13 @@ class CreditHealth(BaseModel):
     )
 
 
+class RegisteredModelHealth(BaseModel):
+    available: bool = Field(description="The model was loaded at start-up: its endpoints answer (else 503)")
+    detail: str | None = Field(default=None, description="Why it is not available: which file is missing…")
+    model_dir: str = Field(description="Where the model was looked for (its *_MODEL_DIR setting)")
+    version: str | None = Field(default=None, description="The registered version served")
+
+
 class EventStoreHealth(BaseModel):
     enabled: bool = Field(
         description="Scoring requests are being stored (CREDIT_EVENTS_URL); scoring answers either way"
@@ -201,13 +208,15 @@ class Health(BaseModel):
         description="The weather service: ok when the database is readable and holds predictions and the model "
         "card was found; degraded: the process is alive but something it serves is missing (data endpoints "
         "answer 503 when the database is the problem). The credit model is reported in `credit` and does "
-        "not change `status`."
+        "not change `status`; so are the cars and freelance models."
     )
     version: str = Field(description="Same as GET /version")
     database: DatabaseHealth
     model_card: ModelCardHealth
     credit: CreditHealth
     credit_events: EventStoreHealth
+    cars: RegisteredModelHealth = Field(description="The used-car price model (POST /cars/estimate)")
+    freelance: RegisteredModelHealth = Field(description="The freelance-service price model (POST /freelance/estimate)")
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -248,6 +257,18 @@ class Health(BaseModel):
                         "library_mismatches": {},
                     },
                     "credit_events": {"enabled": True, "detail": None, "stored": 42, "failed": 0, "dropped": 0},
+                    "cars": {
+                        "available": True,
+                        "detail": None,
+                        "model_dir": "/app/models/cars",
+                        "version": "xgboost-3634b8673438",
+                    },
+                    "freelance": {
+                        "available": True,
+                        "detail": None,
+                        "model_dir": "/app/models/freelance",
+                        "version": "ridge+random_forest-779588da4e09",
+                    },
                 }
             ]
         }

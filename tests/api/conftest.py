@@ -202,7 +202,7 @@ def cars_model(cars_model_dir: Path):
     from api.cars import load_cars
 
     loaded = load_cars(cars_model_dir)
-    assert loaded.pricer is not None, loaded.detail
+    assert loaded.model is not None, loaded.detail
     return loaded
 
 

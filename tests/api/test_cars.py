@@ -34,7 +34,7 @@ def test_the_example_is_priced_with_the_registered_model(client, card, example, 
     assert response.status_code == 200, response.text
     body = response.json()
     CarEstimate.model_validate(body)
-    assert body == cars_model.pricer.estimate(example)
+    assert body == cars_model.model.estimate(example)
     assert body["lower"] < body["price"] < body["upper"] and body["currency"] == "EUR"
     assert (body["model"], body["model_version"]) == (card["model"], card["version"])
     assert body["interval_coverage"] == card["interval"]["coverage"]
@@ -86,8 +86,22 @@ def test_a_missing_model_is_503_and_the_rest_still_serves(make_settings, credit_
         assert response.status_code == 503, response.text
         assert "model.joblib, model_card.json missing" in response.json()["detail"]
         assert "/tmp/" not in response.text and str(ROOT) not in response.text
-        assert client.get("/health").json()["status"] == "ok"
+        health = client.get("/health").json()
+        assert health["status"] == "ok"
+        assert health["cars"]["available"] is False and "model.joblib, model_card.json missing" in health["cars"]["detail"]
+        assert "/tmp/" not in health["cars"]["detail"] + health["cars"]["model_dir"]
         assert client.get("/predictions/2025-03-19").status_code == 200
+
+
+def test_health_reports_the_loaded_cars_and_freelance_models(client, cars_model) -> None:
+    health = client.get("/health").json()
+    assert health["cars"] == {
+        "available": True,
+        "detail": None,
+        "model_dir": health["cars"]["model_dir"],
+        "version": cars_model.model.version,
+    }
+    assert health["freelance"]["available"] is True and health["freelance"]["version"]
 
 
 def test_a_model_that_is_not_the_cards_is_refused_before_unpickling(cars_model_dir, tmp_path) -> None:
@@ -98,7 +112,7 @@ def test_a_model_that_is_not_the_cards_is_refused_before_unpickling(cars_model_d
     with open(copy / "model.joblib", "ab") as handle:
         handle.write(b"tampered")
     loaded = load_cars(copy)
-    assert loaded.pricer is None and "artefact_sha256" in loaded.detail
+    assert loaded.model is None and "artefact_sha256" in loaded.detail
 
 
 @pytest.mark.parametrize(
