@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from pipelines.common.errors import ParamError
-from pipelines.common.params import Params
+from pipelines.common.params import Params, parse_section
+from pipelines.credit.settings import CostParams
 
 
 @dataclass(frozen=True)
@@ -98,8 +98,6 @@ def bootstrap(
 
 
 def cost_weights(credit: Params) -> tuple[CostWeights, int]:
-    cost = credit.section("cost")
-    weights = CostWeights(fn=cost.number("fn", minimum=0), fp=cost.number("fp", minimum=0))
-    if weights.fn + weights.fp <= 0:
-        raise ParamError(cost.name("fn"), "fn and fp cannot both be 0")
-    return weights, cost.integer("threshold_steps", minimum=10)
+    """The weights and threshold steps of `credit.cost`, checked by pipelines/credit/settings.py CostParams."""
+    cost = parse_section(CostParams, credit.get("cost"), credit.name("cost"))
+    return CostWeights(fn=cost.fn, fp=cost.fp), cost.threshold_steps

@@ -1,9 +1,14 @@
 """Data drift with Evidently (0.7) between a reference sample (the training split) and a current one
 (unlabelled applications, or the inputs production traffic sent): one `ValueDrift` test per field the model
 reads, engineered ones included, plus the model's predicted probability, with Evidently's default method
-and verdict; used by the credit_drift and credit_monitor stages."""
+and verdict; used by the credit_drift and credit_monitor stages. `write_drift_page` writes Evidently's
+interactive page with stable ids, so the same data give the same bytes on every run.
+"""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,8 +17,16 @@ from evidently.metrics import ValueDrift
 from evidently.presets import DataDriftPreset
 
 from pipelines.common.errors import DataError
+from pipelines.common.io import atomic_path
+from pipelines.reporting.report import label_external_page
 
 PREDICTION = "predicted_probability"
+# The ids Evidently generates for each run: a time-based uuid7 for every metric, widget and test, and a random
+# hex uuid4 naming the page's dashboard (`metric_<32 hex>`). Other UUIDs are left alone: the bundled scripts hold
+# constants such as the nil UUID and RFC 4122's namespaces (versions 0 and 1).
+_GENERATED_ID = re.compile(
+    r"\b[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\b|(?<=metric_)[0-9a-f]{32}\b"
+)
 
 
 def model_inputs(pipeline, frame: pd.DataFrame) -> pd.DataFrame:
@@ -42,6 +55,32 @@ def drift_report(reference: pd.DataFrame, current: pd.DataFrame, columns: list[s
     """The interactive DataDriftPreset report of `columns` (an Evidently snapshot; `save_html` writes it)."""
     reference_data, current_data = datasets(reference, current)
     return Report([DataDriftPreset(columns=columns)]).run(current_data, reference_data)
+
+
+def stable_ids(html: str) -> str:
+    """`html` with each distinct generated id replaced by a counter-based one of the same form, in order of first
+    appearance.
+
+    The same id stays the same everywhere in the page (its scripts join widgets and metrics by id), so the
+    page works as before; ids no longer depend on the time or the luck of the run.
+    """
+    ids: dict[str, str] = {}
+
+    def counter(match: re.Match) -> str:
+        n = len(ids)
+        return ids.setdefault(
+            match.group(0), f"00000000-0000-7000-8000-{n:012x}" if "-" in match.group(0) else f"{n:032x}"
+        )
+
+    return _GENERATED_ID.sub(counter, html)
+
+
+def write_drift_page(snapshot, path: str | Path, title: str, provenance: dict, note: str) -> None:
+    """Evidently's interactive page of `snapshot` at `path`, atomically: stable ids, the project's banner."""
+    with atomic_path(Path(path)) as tmp:
+        snapshot.save_html(str(tmp))
+        tmp.write_text(stable_ids(tmp.read_text(encoding="utf-8")), encoding="utf-8")
+        label_external_page(tmp, title, provenance, note)
 
 
 def column_results(snapshot) -> pd.DataFrame:

@@ -18,26 +18,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
 
 from pipelines.common.errors import DataError
-from pipelines.common.params import SectionModel
 from pipelines.credit import events
 from pipelines.credit.scoring import CreditInputError, application_frame, parse_application
+from pipelines.credit.settings import Limits
 
 SCORED = 200
-
-
-class Limits(SectionModel):
-    """params.yaml `credit.monitor.limits`: an alert fires when a figure is beyond its limit."""
-
-    min_requests: int = Field(ge=1, description="fewer scored requests than this: too few to judge drift")
-    max_server_error_rate: float = Field(ge=0, le=1, description="share of 5xx answers")
-    max_client_error_rate: float = Field(ge=0, le=1, description="share of 4xx answers (a broken client)")
-    max_latency_p95_ms: float = Field(gt=0, description="95th percentile latency of scored requests")
-    max_score_psi: float = Field(gt=0, description="population stability index of the probability")
-    max_refusal_rate_change: float = Field(gt=0, le=1, description="refusal rate minus the reference's, absolute")
-    max_drifted_share: float = Field(ge=0, le=1, description="share of the model's fields Evidently finds drifted")
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,16 @@ One declaration serves three readers: the loader (missing column or wrong type â
 the scoring request model (types, impossible values, required fields) and the tests. Bounds are
 *impossible* values (a negative amount, a probability-like score above 1, a birth date less than
 18 years ago), never merely unusual ones: the full Kaggle file has incomes of 117 M and
-`AMT_REQ_CREDIT_BUREAU_QRT` of 261, and they must pass.
+`AMT_REQ_CREDIT_BUREAU_QRT` of 261, and they must pass. The loader (pipelines/credit/data.py) and the
+API (pipelines/credit/scoring.py) apply the same bounds, levels and cross-field rule, so training never
+learns from a value the service would refuse to score.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 ID = "SK_ID_CURR"
 TARGET = "TARGET"
@@ -17,6 +21,13 @@ TARGET = "TARGET"
 DAYS_EMPLOYED_SENTINEL = 365243
 MAX_AGE_DAYS = 43830  # 120 years
 MIN_AGE_DAYS = 6570  # 18 years
+# XGBoost reads float32: a larger value would be infinite to the model, so no column may exceed it.
+LARGEST_SCORABLE = float(np.finfo(np.float32).max)
+# Amounts (AMT_*, in the data's currency) above 10^10 are refused: Kaggle's full file tops out at 117 M
+# (income), 4.05 M (credit, goods price) and 258 k (annuity), 85 times below the bound, so no real value is
+# refused; above it a value is a unit error or an attack, which the trees would read as their largest
+# training value (a 1e38 credit was scored as the largest credit ever granted).
+MAX_AMOUNT = 1e10
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,11 @@ class Column:
     exclusive_minimum: bool = False
     levels: tuple[str, ...] = ()
     required: bool = False
+
+    @property
+    def upper(self) -> float:
+        """The largest accepted value: the declared maximum, else the largest value the model can read."""
+        return self.maximum if self.maximum is not None else LARGEST_SCORABLE
 
 
 def _flag(name: str, description: str) -> Column:
@@ -96,10 +112,18 @@ FEATURES: tuple[Column, ...] = (
     Column("FLAG_OWN_CAR", "category", "Owns a car", levels=YES_NO),
     Column("FLAG_OWN_REALTY", "category", "Owns a house or flat", levels=YES_NO),
     Column("CNT_CHILDREN", "integer", "Number of children", 0),
-    Column("AMT_INCOME_TOTAL", "number", "Yearly income of the client", 0, exclusive_minimum=True, required=True),
-    Column("AMT_CREDIT", "number", "Credit amount of the loan", 0, exclusive_minimum=True, required=True),
-    Column("AMT_ANNUITY", "number", "Loan annuity", 0, exclusive_minimum=True),
-    Column("AMT_GOODS_PRICE", "number", "Price of the goods the loan is for (consumer loans)", 0),
+    Column(
+        "AMT_INCOME_TOTAL",
+        "number",
+        "Yearly income of the client",
+        0,
+        MAX_AMOUNT,
+        exclusive_minimum=True,
+        required=True,
+    ),
+    Column("AMT_CREDIT", "number", "Credit amount of the loan", 0, MAX_AMOUNT, exclusive_minimum=True, required=True),
+    Column("AMT_ANNUITY", "number", "Loan annuity", 0, MAX_AMOUNT, exclusive_minimum=True),
+    Column("AMT_GOODS_PRICE", "number", "Price of the goods the loan is for (consumer loans)", 0, MAX_AMOUNT),
     Column(
         "NAME_TYPE_SUITE",
         "category",
@@ -228,6 +252,20 @@ CATEGORICAL: tuple[str, ...] = tuple(c.name for c in FEATURES if c.kind == "cate
 NUMERIC: tuple[str, ...] = tuple(c.name for c in FEATURES if c.kind != "category")
 INTEGER: tuple[str, ...] = tuple(c.name for c in FEATURES if c.kind == "integer")
 REQUIRED: tuple[str, ...] = tuple(c.name for c in FEATURES if c.required)
+
+
+def employment_problem(employed: float | None, birth: float | None) -> str | None:
+    """Why DAYS_EMPLOYED cannot go with DAYS_BIRTH (a field missing: nothing to check), or None."""
+    if employed is None or np.isnan(employed):
+        return None
+    if employed > 0 and employed != DAYS_EMPLOYED_SENTINEL:
+        return (
+            f"DAYS_EMPLOYED: must be â‰¤ 0 (days before the application) or {DAYS_EMPLOYED_SENTINEL} "
+            f"(not employed), got {employed:g}"
+        )
+    if birth is not None and not np.isnan(birth) and employed <= 0 and employed < birth:
+        return f"DAYS_EMPLOYED: employed for {-employed:g} days but born {-birth:g} days ago"
+    return None
 
 
 def expected_columns(labelled: bool) -> list[str]:

@@ -4,8 +4,9 @@
 `CreditApplication` is the request body: every application field of the Kaggle layout, typed, with
 impossible values rejected and the error naming the field; only the core fields are required, any
 other missing field becomes a missing value (the model imputes it or handles it natively). Numeric
-fields take numbers only (no "1000", no true), and a value beyond what the model reads (float32) is
-refused naming the field, or the engineered ratio it would overflow.
+fields take numbers only (no "1000", no true); the bounds are the schema's (pipelines/credit/schema.py),
+the ones the training loader applies, float32's range where none is declared; an engineered ratio that
+would overflow float32 is refused naming it and the fields it is computed from.
 `CreditScorer` loads the registered model, its model card and its SHAP explainer once, then scores:
 probability of default, decision at the registered threshold, model version, and the fields that
 moved this client's score most. A tree model's application is encoded with numpy (pipelines/credit/
@@ -31,7 +32,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from pipelines.common.errors import DataError
@@ -39,7 +49,15 @@ from pipelines.common.io import read_json
 from pipelines.common.logs import get_logger
 from pipelines.common.provenance import library_versions
 from pipelines.credit.paths import DIRS
-from pipelines.credit.schema import CATEGORICAL, DAYS_EMPLOYED_SENTINEL, FEATURE_NAMES, FEATURES, ID, Column
+from pipelines.credit.schema import (
+    CATEGORICAL,
+    FEATURE_NAMES,
+    FEATURES,
+    ID,
+    LARGEST_SCORABLE,
+    Column,
+    employment_problem,
+)
 from pipelines.credit.withholding import Verdict
 
 if TYPE_CHECKING:
@@ -52,8 +70,6 @@ BACKGROUND_FILE = "shap_background.csv.gz"
 GRID_FILE = "missing_value_grid.json"  # pipelines/credit/withholding.py
 CHECKED_LIBRARIES = ("scikit-learn", "xgboost", "numpy", "pandas", "shap")
 MAX_CLIENT_ID = 2**63 - 1  # SK_ID_CURR is a 64-bit integer
-# XGBoost reads float32: a value beyond its range would be infinite, and cannot be scored.
-LARGEST_SCORABLE = float(np.finfo(np.float32).max)
 
 # An illustrative application (made-up values in the ranges of the data), for the API documentation.
 EXAMPLE = {
@@ -85,14 +101,9 @@ class _ApplicationChecks(BaseModel):
 
     @model_validator(mode="after")
     def _employment(self) -> _ApplicationChecks:
-        employed, birth = getattr(self, "DAYS_EMPLOYED", None), getattr(self, "DAYS_BIRTH", None)
-        if employed is not None and employed > 0 and employed != DAYS_EMPLOYED_SENTINEL:
-            raise ValueError(
-                f"DAYS_EMPLOYED: must be ≤ 0 (days before the application) or {DAYS_EMPLOYED_SENTINEL} "
-                f"(not employed), got {employed}"
-            )
-        if employed is not None and birth is not None and employed <= 0 and employed < birth:
-            raise ValueError(f"DAYS_EMPLOYED: employed for {-employed} days but born {-birth} days ago")
+        problem = employment_problem(getattr(self, "DAYS_EMPLOYED", None), getattr(self, "DAYS_BIRTH", None))
+        if problem:
+            raise ValueError(problem)
         return self
 
 
@@ -125,7 +136,18 @@ def _annotation(column: Column) -> Any:
     if column.kind == "number":
         bounds["allow_inf_nan"] = False
     number = int if column.kind == "integer" else float
-    return Annotated[number, Field(**bounds), _json_number(column.kind)]
+    return Annotated[number, Field(**bounds), _json_number(column.kind), AfterValidator(_scorable)]
+
+
+def _scorable(value: float) -> float:
+    """No value beyond `column.upper` when no maximum is declared: the float32 range the model reads."""
+    if abs(value) > LARGEST_SCORABLE:
+        shown = f"{value:.3g} " if isinstance(value, float) else ""
+        raise PydanticCustomError(
+            "too_large",
+            f"{shown}is too large to be scored (above {LARGEST_SCORABLE:.3g}, the float32 range the model reads)",
+        )
+    return value
 
 
 def _field(column: Column) -> tuple[Any, Any]:
@@ -231,20 +253,12 @@ def application_frame(application: BaseModel) -> pd.DataFrame:
     """One row in the training layout: missing fields are NaN, categories are text."""
     values = application.model_dump()
     row = {ID: values.get(ID)}
-    too_large = []
     for name in FEATURE_NAMES:
         value = values.get(name)
         if value is None:
             row[name] = np.nan
-        elif name in CATEGORICAL:
-            row[name] = value
         else:
-            try:
-                row[name] = float(value)
-            except OverflowError:  # an integer with hundreds of digits
-                too_large.append({"field": name, "message": "is too large to be scored (above 1e308)"})
-    if too_large:
-        raise CreditInputError(too_large)
+            row[name] = value if name in CATEGORICAL else float(value)  # within float32: bounded by the schema
     frame = pd.DataFrame([row])
     for name in FEATURE_NAMES:
         if name in CATEGORICAL:

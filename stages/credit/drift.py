@@ -20,12 +20,19 @@ import numpy as np
 import pandas as pd
 
 from pipelines.common.errors import DataError
-from pipelines.common.io import atomic_path, read_json, write_csv, write_json
+from pipelines.common.io import read_json, write_csv, write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.params import load_params
+from pipelines.common.params import load_section
 from pipelines.common.stage import run_stage
 from pipelines.credit.data import read_frame, read_summary
-from pipelines.credit.drift import PREDICTION, column_table, drift_report, model_inputs, shown_columns
+from pipelines.credit.drift import (
+    PREDICTION,
+    column_table,
+    drift_report,
+    model_inputs,
+    shown_columns,
+    write_drift_page,
+)
 from pipelines.credit.paths import CURRENT, DRIFT_METRICS, IMPORTANCE, MODEL, MODEL_CARD, OOF_PREDICTIONS, TRAIN
 from pipelines.credit.paths import DRIFT_COLUMNS as COLUMNS_CSV
 from pipelines.credit.paths import DRIFT_FIGURES as FIGURES
@@ -33,16 +40,16 @@ from pipelines.credit.paths import DRIFT_HTML as EVIDENTLY_HTML
 from pipelines.credit.paths import DRIFT_SUMMARY_HTML as SUMMARY_HTML
 from pipelines.credit.plots import save
 from pipelines.credit.schema import ID
+from pipelines.credit.settings import DriftParams
 from pipelines.reporting.plotting import plt
-from pipelines.reporting.report import Figure, Section, label_external_page, render_report
+from pipelines.reporting.report import Figure, Section, render_report
 
 log = get_logger("credit.drift")
 
 
 def main() -> None:
-    settings = load_params("credit").section("drift")
-    report_columns = settings.integer("report_columns", minimum=1)
-    top_drifts = settings.integer("top_drifts", minimum=1)
+    settings = load_section("credit.drift", DriftParams)
+    report_columns, top_drifts = settings.report_columns, settings.top_drifts
     pipeline = joblib.load(MODEL)
     card = read_json(MODEL_CARD)
     threshold = card["decision"]["threshold"]
@@ -95,15 +102,13 @@ def main() -> None:
 
     provenance = drift_provenance(metrics, card, data)
     page = page_note(metrics, report_columns, top_drifts)
-    html_snapshot = drift_report(reference, current, shown)
-    with atomic_path(EVIDENTLY_HTML) as tmp:
-        html_snapshot.save_html(str(tmp))
-        label_external_page(
-            tmp,
-            "Credit default scoring — Evidently data-drift report",
-            provenance,
-            page,
-        )
+    write_drift_page(
+        drift_report(reference, current, shown),
+        EVIDENTLY_HTML,
+        "Credit default scoring — Evidently data-drift report",
+        provenance,
+        page,
+    )
 
     source = f"Data: {data['description']} ({data['kind']}): training split vs unlabelled applications"
     figures = [

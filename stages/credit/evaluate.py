@@ -16,7 +16,7 @@ from sklearn.metrics import confusion_matrix, roc_curve
 from pipelines.common.errors import DataError
 from pipelines.common.io import read_json, write_csv, write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.params import load_params
+from pipelines.common.params import load_params, parse_section
 from pipelines.common.stage import run_stage
 from pipelines.credit.calibration import calibration_scores, reliability_table
 from pipelines.credit.cost import (
@@ -45,6 +45,7 @@ from pipelines.credit.paths import EVALUATION_FIGURES as FIGURES
 from pipelines.credit.paths import EVALUATION_REPORT as REPORT
 from pipelines.credit.plots import save
 from pipelines.credit.schema import ID, TARGET
+from pipelines.credit.settings import CalibrationParams, EvaluationParams, TrainParams
 from pipelines.reporting.plotting import plt
 from pipelines.reporting.report import Figure, Section, render_report
 
@@ -385,19 +386,21 @@ def _table(scores: dict, models: dict) -> pd.DataFrame:
 
 def main() -> None:
     credit = load_params("credit")
-    evaluation = credit.section("evaluation")
+    evaluation = parse_section(EvaluationParams, credit.get("evaluation"), credit.name("evaluation"))
     weights, steps = cost_weights(credit)
-    n_boot = evaluation.integer("bootstrap", minimum=100)
-    seed = evaluation.integer("seed")
-    leakage_auc = evaluation.number("leakage_auc", minimum=0.5, maximum=1.0)
-    selection = evaluation.choice("select_by", ("business_cost", "auc_cv"))
+    n_boot, seed, leakage_auc, selection = (
+        evaluation.bootstrap,
+        evaluation.seed,
+        evaluation.leakage_auc,
+        evaluation.select_by,
+    )
 
     summary = read_json(TRAIN_SUMMARY)
     models = summary["models"]
     data = read_summary()
     test_frame = read_frame(TEST)
     X_test, y_test = features_and_target(test_frame)
-    bins = credit.section("calibration").integer("bins", minimum=2)
+    bins = parse_section(CalibrationParams, credit.get("calibration"), credit.name("calibration")).bins
     test_proba, test_scores = {}, {}
     for name in models:
         pipeline = joblib.load(CANDIDATES / f"{name}.joblib")
@@ -443,8 +446,8 @@ def main() -> None:
         "confusion": plot_confusion(scores, best, source),
         "reliability": plot_reliability(y_test, test_proba[best], test_scores[best], best, bins, source),
     }
-    search = credit.section("train").section("search").as_dict()
-    write_report(metrics, summary, data, imbalance, figures, search, evaluation.number("ece_target", minimum=0))
+    search = parse_section(TrainParams, credit.get("train"), credit.name("train")).model_dump()["search"]
+    write_report(metrics, summary, data, imbalance, figures, search, evaluation.ece_target)
 
 
 def _results_text(metrics: dict, data: dict) -> list[str]:

@@ -18,7 +18,7 @@ import shap
 from pipelines.common.errors import ParamError
 from pipelines.common.io import read_json, write_csv, write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.params import load_params
+from pipelines.common.params import load_section
 from pipelines.common.stage import run_stage
 from pipelines.credit.data import features_and_target, read_frame, read_summary
 from pipelines.credit.explanations import PipelineExplainer
@@ -26,8 +26,9 @@ from pipelines.credit.paths import BACKGROUND, IMPORTANCE, MODEL, MODEL_CARD, TE
 from pipelines.credit.paths import EXPLANATIONS_FIGURES as FIGURES
 from pipelines.credit.paths import EXPLANATIONS_REPORT as REPORT
 from pipelines.credit.paths import EXPLANATIONS_SUMMARY as SUMMARY
-from pipelines.credit.plots import save
+from pipelines.credit.plots import numpy_global_seed, save
 from pipelines.credit.schema import ID
+from pipelines.credit.settings import ExplainParams
 from pipelines.reporting.plotting import plt, save_figure
 from pipelines.reporting.report import Figure, Section, render_report
 
@@ -142,11 +143,8 @@ def explain_clients(
 
 
 def main() -> None:
-    settings = load_params("credit").section("explain")
-    sample_size = settings.integer("sample", minimum=50)
-    max_display = settings.integer("max_display", minimum=5)
-    seed = settings.integer("seed")
-    requested = settings.get("clients", [], type_=list)
+    settings = load_section("credit.explain", ExplainParams)
+    sample_size, max_display, seed, requested = settings.sample, settings.max_display, settings.seed, settings.clients
 
     pipeline = joblib.load(MODEL)
     card = read_json(MODEL_CARD)
@@ -157,7 +155,7 @@ def main() -> None:
     if requested:
         unknown = [client for client in requested if client not in set(X_test[ID].tolist())]
         if unknown:
-            raise ParamError(settings.name("clients"), f"not in the test split: {unknown}")
+            raise ParamError("credit.explain.clients", f"not in the test split: {unknown}")
         chosen = {f"client_{client}": int(client) for client in requested}
     else:
         chosen = pick_clients(X_test[ID].to_numpy(), y_test, proba, threshold)
@@ -182,7 +180,7 @@ def main() -> None:
     source = f"Data: {data['description']} ({data['kind']}); model {card['version']}"
     figures = {
         "global": [
-            _beeswarm(explanation, max_display, units, source),
+            _beeswarm(explanation, max_display, units, source, seed),
             _bar(table["mean_abs_shap"], max_display, units, source),
         ],
         "local": [_waterfall(client, units, max_display, source) for client in clients],
@@ -243,9 +241,10 @@ def write_report(
     render_report(REPORT, "Credit default scoring — SHAP explanations", provenance, sections)
 
 
-def _beeswarm(explanation: shap.Explanation, max_display: int, units: str, source: str) -> Figure:
+def _beeswarm(explanation: shap.Explanation, max_display: int, units: str, source: str, seed: int) -> Figure:
     plt.figure()
-    shap.plots.beeswarm(explanation, max_display=max_display, show=False, plot_size=(10, 0.42 * max_display + 1.5))
+    with numpy_global_seed(seed):  # SHAP jitters the dots with numpy's global generator
+        shap.plots.beeswarm(explanation, max_display=max_display, show=False, plot_size=(10, 0.42 * max_display + 1.5))
     fig = plt.gcf()
     ax = fig.axes[0]
     ax.set_title("SHAP values of the encoded features, test sample", fontweight="bold")

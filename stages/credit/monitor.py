@@ -22,30 +22,24 @@ import numpy as np
 import pandas as pd
 
 from pipelines.common.errors import DataError
-from pipelines.common.io import atomic_path, read_json, write_json
+from pipelines.common.io import read_json, write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.params import SectionModel, load_section
+from pipelines.common.params import load_section
 from pipelines.common.stage import run_stage, stage_parser
 from pipelines.credit import events, monitoring
 from pipelines.credit.data import read_frame, read_summary
-from pipelines.credit.drift import PREDICTION, column_table, drift_report, model_inputs, shown_columns
+from pipelines.credit.drift import PREDICTION, column_table, drift_report, model_inputs, shown_columns, write_drift_page
 from pipelines.credit.monitoring import Limits
 from pipelines.credit.paths import IMPORTANCE, MODEL, MODEL_CARD, MONITORING_DIR, OOF_PREDICTIONS, TRAIN
 from pipelines.credit.plots import save
 from pipelines.credit.schema import ID
+from pipelines.credit.settings import MonitorParams
 from pipelines.reporting.plotting import plt
-from pipelines.reporting.report import Figure, Section, label_external_page, render_report
+from pipelines.reporting.report import Figure, Section, render_report
 from pipelines.storage.sql import make_engine
 
 log = get_logger("credit.monitor")
 ALERT_EXIT_CODE = 3
-
-
-class MonitorParams(SectionModel):
-    events: str
-    report_columns: int
-    top_drifts: int
-    limits: Limits
 
 
 def read_events(source: str) -> pd.DataFrame:
@@ -117,15 +111,14 @@ def main(argv: list[str]) -> None:
         "reference": f"training split, {len(train):,} rows, out-of-fold probabilities",
         "model": f"{card['model']} {card['version']}",
     }
-    with atomic_path(out / "monitoring_drift.html") as tmp:
-        drift_report(reference, production, shown).save_html(str(tmp))
-        label_external_page(
-            tmp,
-            "Credit scoring in production — Evidently drift of the inputs",
-            provenance,
-            f"This page shows {len(shown)} columns (the prediction, the fields the model relies on most, the strongest "
-            f"drifts); {summary['drift']['columns_drifted']} of all {summary['drift']['columns_tested']} fields drift.",
-        )
+    write_drift_page(
+        drift_report(reference, production, shown),
+        out / "monitoring_drift.html",
+        "Credit scoring in production — Evidently drift of the inputs",
+        provenance,
+        f"This page shows {len(shown)} columns (the prediction, the fields the model relies on most, the strongest "
+        f"drifts); {summary['drift']['columns_drifted']} of all {summary['drift']['columns_tested']} fields drift.",
+    )
     write_report(out, summary, columns, reference[PREDICTION], production[PREDICTION], frame, provenance, params.limits)
     for alert in found:
         log.warning("ALERT %s: %s", alert.name, alert.message)

@@ -14,7 +14,7 @@ import shutil
 
 from pipelines.common.io import atomic_path, read_json, write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.params import load_params
+from pipelines.common.params import load_section
 from pipelines.common.paths import ROOT
 from pipelines.common.provenance import file_sha256, library_versions
 from pipelines.common.stage import run_stage
@@ -31,6 +31,7 @@ from pipelines.credit.paths import (
     TRAIN_SUMMARY,
 )
 from pipelines.credit.schema import FEATURE_NAMES, REQUIRED, TARGET
+from pipelines.credit.settings import MissingParams, RegisterParams
 from pipelines.credit.withholding import build_grid
 
 log = get_logger("credit.register")
@@ -77,12 +78,10 @@ def probability_note(spec: dict, test: dict) -> str:
 
 
 def main() -> None:
-    register = load_params("credit").section("register")
-    background_rows = register.integer("background_rows", minimum=10)
-    seed = register.integer("seed")
-    missing = load_params("credit").section("missing")
-    points, joint_points = missing.integer("points", minimum=2), missing.integer("joint_points", minimum=2)
-    ext_points = missing.integer("ext_points", minimum=2)
+    register = load_section("credit.register", RegisterParams)
+    background_rows, seed = register.background_rows, register.seed
+    missing = load_section("credit.missing", MissingParams)
+    points, joint_points, ext_points = missing.points, missing.joint_points, missing.ext_points
     metrics = read_json(METRICS)
     summary = read_json(TRAIN_SUMMARY)
     data = read_summary()

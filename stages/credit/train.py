@@ -20,10 +20,9 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
-from pipelines.common.errors import ParamError
 from pipelines.common.io import atomic_path, write_csv, write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.params import Params, load_params
+from pipelines.common.params import Params, load_params, parse_section
 from pipelines.common.provenance import library_versions
 from pipelines.common.runlog import pop_run_time, write_run_log
 from pipelines.common.stage import run_stage
@@ -37,9 +36,10 @@ from pipelines.credit.calibration import (
 from pipelines.credit.cost import CostWeights, auc, best_threshold, cost_weights
 from pipelines.credit.data import features_and_target, read_frame
 from pipelines.credit.features import logged_columns, make_feature_pipeline
-from pipelines.credit.models import FAMILIES, MODELS, PREPROCESSING, STRATEGIES, make_classifier, parse_space
+from pipelines.credit.models import FAMILIES, PREPROCESSING, make_classifier, parse_space
 from pipelines.credit.paths import CANDIDATES, OOF_PREDICTIONS, TRAIN, TRAIN_SUMMARY
-from pipelines.credit.schema import FEATURE_NAMES, ID, TARGET
+from pipelines.credit.schema import ID, TARGET
+from pipelines.credit.settings import CalibrationParams, FeatureParams, TrainParams
 from pipelines.credit.tuning import CVResult, Fold, cross_validate, encode_folds, random_search, stratified_splits
 
 log = get_logger("credit.train")
@@ -69,56 +69,42 @@ class Settings:
 
 
 def read_settings(credit: Params) -> Settings:
-    train = credit.section("train")
-    models = train.string_list("models")
-    for name in models:
-        if name not in MODELS:
-            raise ParamError(train.name("models"), f"unknown model {name!r}; expected some of {MODELS}")
-    if "dummy" not in models:
-        raise ParamError(train.name("models"), "the dummy baseline is required (costs are compared to it)")
-    imbalance = train.section("imbalance")
-    compared = imbalance.string_list("compare")
-    for strategy in compared:
-        if strategy not in STRATEGIES:
-            raise ParamError(imbalance.name("compare"), f"unknown strategy {strategy!r}; expected some of {STRATEGIES}")
-    features = credit.section("features")
-    excluded = tuple(features.string_list("excluded"))
-    unknown = [name for name in excluded if name not in FEATURE_NAMES]
-    if unknown:
-        raise ParamError(features.name("excluded"), f"not application fields: {unknown}")
-    searches = {}
-    for name in models:
-        if name == "dummy":
-            continue
-        spec = train.section("search").section(name)
-        searches[name] = {
-            "space": parse_space(spec.name("space"), spec.get("space", {}, type_=dict)),
-            "n_iter": spec.integer("n_iter", minimum=1),
-            "fixed": spec.get("fixed", {}, type_=dict),
+    """credit_train's sections of `credit`, checked by pipelines/credit/settings.py."""
+    train = parse_section(TrainParams, credit.get("train"), credit.name("train"))
+    features = parse_section(FeatureParams, credit.get("features"), credit.name("features"))
+    calibration = parse_section(CalibrationParams, credit.get("calibration"), credit.name("calibration"))
+    searches = {
+        name: {
+            "space": parse_space(credit.name(f"train.search.{name}.space"), train.search[name].space),
+            "n_iter": train.search[name].n_iter,
+            "fixed": dict(train.search[name].fixed),
         }
+        for name in train.models
+        if name != "dummy"
+    }
     weights, steps = cost_weights(credit)
-    calibration = credit.section("calibration")
+    imbalance = train.imbalance
     return Settings(
-        models=models,
-        seed=train.integer("seed"),
-        folds=train.integer("cv_folds", minimum=2),
-        n_jobs=train.integer("n_jobs", minimum=1),
+        models=list(train.models),
+        seed=train.seed,
+        folds=train.cv_folds,
+        n_jobs=train.n_jobs,
         features={
-            "onehot_max_levels": features.integer("onehot_max_levels", minimum=1),
-            "onehot_min_frequency": features.integer("onehot_min_frequency", minimum=1),
-            "log_skew_threshold": features.number("log_skew_threshold", minimum=0),
-            "target_encoding_smooth": features.number("target_encoding_smooth", minimum=0),
+            "onehot_max_levels": features.onehot_max_levels,
+            "onehot_min_frequency": features.onehot_min_frequency,
+            "log_skew_threshold": features.log_skew_threshold,
+            "target_encoding_smooth": features.target_encoding_smooth,
         },
-        excluded=excluded,
+        excluded=tuple(features.excluded),
         weights=weights,
         threshold_steps=steps,
-        default_strategy=imbalance.choice("default", STRATEGIES),
-        compared=compared,
-        compare_models=imbalance.string_list("compare_models"),
-        ratio=imbalance.number("ratio", minimum=0.05),
-        select_by=imbalance.choice("select_by", ("business_cost", "auc")),
-        calibration=calibration.choice("method", (*METHODS, "auto")),
-        calibration_bins=calibration.integer("bins", minimum=2),
+        default_strategy=imbalance.default,
+        compared=list(imbalance.compare),
+        compare_models=list(imbalance.compare_models),
+        ratio=imbalance.ratio,
+        select_by=imbalance.select_by,
+        calibration=calibration.method,
+        calibration_bins=calibration.bins,
         searches=searches,
     )
 

@@ -88,7 +88,8 @@ def test_a_missing_model_is_503_and_the_rest_still_serves(make_settings, credit_
         assert "/tmp/" not in response.text and str(ROOT) not in response.text
         health = client.get("/health").json()
         assert health["status"] == "ok"
-        assert health["cars"]["available"] is False and "model.joblib, model_card.json missing" in health["cars"]["detail"]
+        assert health["cars"]["available"] is False
+        assert "model.joblib, model_card.json missing" in health["cars"]["detail"]
         assert "/tmp/" not in health["cars"]["detail"] + health["cars"]["model_dir"]
         assert client.get("/predictions/2025-03-19").status_code == 200
 
