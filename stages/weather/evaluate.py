@@ -237,7 +237,7 @@ def side_by_side(
             "3-hour-ahead RMSE": scores_3h.loc[three_hours, "rmse"] if three_hours else np.nan,
             "3-hour-ahead MAE": scores_3h.loc[three_hours, "mae"] if three_hours else np.nan,
         }
-    return pd.DataFrame(rows).T
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def horizon_sentence(best_3h: str, rmse_3h: float, persistence_3h: float, best: str, rmse_day_ahead: float) -> str:
@@ -275,7 +275,7 @@ def horizon_3h_metrics(
         ("persistence", "persistence_24h", "persistence_3h"),
         ("persistence with yesterday's change", None, "persistence_3h_diurnal"),
         ("climatology", "climatology", None),
-        *((f"statistical: {model}", model, model) for model in statistical),
+        *((f"statistical: {_label(model, catalogue_3h)}", model, model) for model in statistical),
     ]
     table = side_by_side(scores, scores_3h, [pair for pair in pairs if pair[1] or pair[2]])
     section = {

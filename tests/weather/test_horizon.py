@@ -199,6 +199,9 @@ def test_horizon_3h_metrics_pair_each_model_with_its_day_ahead_counterpart():
     assert (best_row["day-ahead model"], best_row["3-hour-ahead model"]) == ("xgboost_full", "ridge_lead1")
     assert best_row["day-ahead RMSE"] == 1.9 and best_row["3-hour-ahead RMSE"] == test_scores.loc["ridge_lead1", "rmse"]
     assert table.loc["statistical: sarima", "day-ahead RMSE"] == 2.1
+    models["sarima"]["deployable"] = False
+    table = horizon_3h_metrics(frames, models, day_ahead, "xgboost_full", "reference_xgboost")[3]
+    assert "statistical: sarima (upper bound)" in table.index
     assert table.loc["persistence", "3-hour-ahead model"] == "persistence_3h"
     assert section["best_ratio_to_reference"] == pytest.approx(
         test_scores.loc["ridge_lead1", "rmse"] / test_scores.loc["reference_ridge", "rmse"], abs=1e-4
