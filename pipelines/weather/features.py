@@ -140,3 +140,75 @@ def build_features(target: pd.DataFrame, exog: dict[str, pd.DataFrame], feature_
         "exog_observed": lambda: _exog_observed(exog),
     }
     return pd.concat([builders[block]().reindex(index) for block in blocks], axis=1)
+
+
+# --- 3-hour-ahead features: one row per 3-hour step t, from observations up to t-1 only -------------------
+# The target of row t is the value at t; every block reads the series shifted by at least one step (the
+# calendar of t is known in advance). `tests/weather/test_forecasting.py` shifts the values from t on and
+# checks that row t does not move, for every set below.
+LEAD1_FEATURE_SETS: dict[str, tuple[str, ...]] = {
+    # The reference recipe at this horizon: the last 24 h of 3-hour temperatures, the same step 2 and 7 days
+    # before, the last observed value of each exogenous variable, day of year and time of day.
+    "lead1_reference": ("step_calendar", "step_lags", "exog_last"),
+    # Plus 3 h and 24 h tendencies of the temperature and of each exogenous variable, and the wind as a vector.
+    "lead1": ("step_calendar", "step_lags", "exog_last", "step_tendencies"),
+}
+STEP_LAGS = (*range(1, STEPS_PER_DAY + 1), 2 * STEPS_PER_DAY, 7 * STEPS_PER_DAY)
+
+
+def _step_calendar(index: pd.DatetimeIndex) -> pd.DataFrame:
+    year = 2 * np.pi * (index.dayofyear.to_numpy() - 1) / 365.25
+    day = 2 * np.pi * index.hour.to_numpy() / 24
+    return pd.DataFrame(
+        {"doy_sin": np.sin(year), "doy_cos": np.cos(year), "hour_sin": np.sin(day), "hour_cos": np.cos(day)},
+        index=index,
+    )
+
+
+def _step_lags(target: pd.Series) -> pd.DataFrame:
+    return pd.DataFrame({f"y_lag{lag}": target.shift(lag) for lag in STEP_LAGS})
+
+
+def _exog_last(exog: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({f"{name}_lag1": exog[name].shift(1) for name in exog.columns}, index=exog.index)
+
+
+def _step_tendencies(target: pd.Series, exog: pd.DataFrame) -> pd.DataFrame:
+    last = target.shift(1)
+    parts = {
+        "y_change_3h": last - target.shift(2),
+        "y_change_24h": last - target.shift(STEPS_PER_DAY + 1),
+        "y_mean_24h": last.rolling(STEPS_PER_DAY).mean(),
+    }
+    for name in exog.columns:
+        previous = exog[name].shift(1)
+        parts[f"{name}_change_3h"] = previous - exog[name].shift(2)
+        parts[f"{name}_change_24h"] = previous - exog[name].shift(STEPS_PER_DAY + 1)
+    speed = next((n for n in ("wind_speed_10m", "wind_speed_100m") if n in exog), None)
+    direction = next((n for n in ("wind_direction_10m", "wind_direction_100m") if n in exog), None)
+    if speed and direction:
+        radians = np.deg2rad(exog[direction].shift(1))
+        parts["wind_east_lag1"] = -exog[speed].shift(1) * np.sin(radians)
+        parts["wind_north_lag1"] = -exog[speed].shift(1) * np.cos(radians)
+    return pd.DataFrame(parts, index=target.index)
+
+
+def build_lead1_features(series: pd.DataFrame, target_name: str, feature_set: str) -> pd.DataFrame:
+    """Features of every 3-hour step of `series` (regular 3-hour index; rows with incomplete history hold NaN)
+    for forecasting the value at that step from the observations before it."""
+    if feature_set not in LEAD1_FEATURE_SETS:
+        raise ParamError(
+            "weather.horizon.feature_set",
+            f"unknown 3-hour-ahead feature set {feature_set!r}; known: {', '.join(LEAD1_FEATURE_SETS)}",
+        )
+    if target_name not in series.columns:
+        raise ParamError("weather.download.target", f"{target_name!r} is not a column of the series")
+    series = series.asfreq(f"{24 // STEPS_PER_DAY}h")
+    target, exog = series[target_name], series.drop(columns=target_name)
+    builders = {
+        "step_calendar": lambda: _step_calendar(series.index),
+        "step_lags": lambda: _step_lags(target),
+        "exog_last": lambda: _exog_last(exog),
+        "step_tendencies": lambda: _step_tendencies(target, exog),
+    }
+    return pd.concat([builders[block]() for block in LEAD1_FEATURE_SETS[feature_set]], axis=1)

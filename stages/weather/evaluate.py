@@ -20,6 +20,7 @@ from pipelines.reporting.plotting import plt, save_figure
 from pipelines.reporting.report import Figure, Section, render_report
 from pipelines.weather.data import read_forecasts
 from pipelines.weather.forecasting import STEP_HOURS, error_metrics
+from pipelines.weather.horizon import DAY_AHEAD_DEFINITION, DEFINITION
 from pipelines.weather.intervals import LEVELS, conformal_half_widths, coverage_by_step
 from pipelines.weather.paths import (
     BASELINE_FORECASTS,
@@ -28,10 +29,13 @@ from pipelines.weather.paths import (
     EVALUATION_FIGURES,
     EVALUATION_REPORT,
     FORECAST_SAMPLE,
+    HORIZON_3H_FORECASTS,
+    HORIZON_3H_SUMMARY,
     METRICS,
     ML_FORECASTS,
     ML_SUMMARY,
     RMSE_BY_STEP,
+    STATS_3H_FORECASTS,
     STATS_FORECASTS,
     STATS_SUMMARY,
 )
@@ -203,6 +207,97 @@ def plot_sample(sample: pd.DataFrame, best: str, source: str) -> Figure:
     )
 
 
+def choose_best_3h(validation_scores: pd.DataFrame, catalogue: dict[str, dict]) -> str:
+    """The 3-hour-ahead counterpart of `choose_best`: the deployable statistical or ML model with the lowest
+    VALIDATION RMSE at that horizon, among those that beat persistence_3h on validation."""
+    persistence = validation_scores.loc["persistence_3h", "rmse"]
+    eligible = [
+        model
+        for model in validation_scores.index
+        if catalogue[model]["deployable"]
+        and catalogue[model]["family"] in DEPLOYED_FAMILIES
+        and validation_scores.loc[model, "rmse"] < persistence
+    ]
+    if not eligible:
+        raise DataError("no deployable 3-hour-ahead model beats persistence_3h on validation")
+    return min(eligible, key=lambda model: validation_scores.loc[model, "rmse"])
+
+
+def side_by_side(
+    scores: pd.DataFrame, scores_3h: pd.DataFrame, pairs: list[tuple[str, str | None, str | None]]
+) -> pd.DataFrame:
+    """One row per (label, day-ahead model, 3-hour-ahead model): each model's test MAE and RMSE at its horizon."""
+    rows = {}
+    for label, day_ahead, three_hours in pairs:
+        rows[label] = {
+            "day-ahead model": day_ahead or "—",
+            "day-ahead RMSE": scores.loc[day_ahead, "rmse"] if day_ahead else np.nan,
+            "day-ahead MAE": scores.loc[day_ahead, "mae"] if day_ahead else np.nan,
+            "3-hour-ahead model": three_hours or "—",
+            "3-hour-ahead RMSE": scores_3h.loc[three_hours, "rmse"] if three_hours else np.nan,
+            "3-hour-ahead MAE": scores_3h.loc[three_hours, "mae"] if three_hours else np.nan,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def horizon_sentence(best_3h: str, rmse_3h: float, persistence_3h: float, best: str, rmse_day_ahead: float) -> str:
+    """The best model at each horizon, and how the 3-hour-ahead one compares with persistence_3h."""
+    gain = 1 - rmse_3h / persistence_3h
+    return (
+        f"3 hours ahead, {best_3h} (chosen on validation) scores an RMSE of {rmse_3h:.2f} °C on the test year, "
+        f"{gain_sentence(gain)} than persistence_3h ({persistence_3h:.2f} °C); day ahead, {best} scores "
+        f"{rmse_day_ahead:.2f} °C, {rmse_day_ahead / rmse_3h:.1f} × the 3-hour-ahead error."
+    )
+
+
+def horizon_3h_metrics(
+    forecasts_3h: pd.DataFrame, catalogue_3h: dict[str, dict], scores: pd.DataFrame, best: str, reference: str | None
+) -> tuple[dict, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The `horizon_3h` section of metrics.json (same shape as the day-ahead one, chosen the same way on
+    validation), the test scores, the per-step test RMSE and the side-by-side table of both horizons."""
+    validation_scores = score(forecasts_3h[forecasts_3h["period"] == "validation"])
+    test = forecasts_3h[forecasts_3h["period"] == "test"]
+    scores_3h = score(test)
+    by_step = rmse_by(test, test["step"])
+    best_3h = choose_best_3h(validation_scores, catalogue_3h)
+    reference_3h = choose_reference(validation_scores, catalogue_3h)
+
+    def entries(table: pd.DataFrame) -> dict:
+        rows = {model: {k: float(v) for k, v in row.items()} for model, row in table.iterrows()}
+        if reference_3h:
+            rows["reference"] = dict(rows[reference_3h])
+        return rows
+
+    statistical = [m for m in scores_3h.index if catalogue_3h[m]["family"] == "statistical" and m in scores.index]
+    pairs = [
+        ("best deployable (chosen on validation)", best, best_3h),
+        ("reference (issue-16 recipe)", reference, reference_3h),
+        ("persistence", "persistence_24h", "persistence_3h"),
+        ("persistence with yesterday's change", None, "persistence_3h_diurnal"),
+        ("climatology", "climatology", None),
+        *((f"statistical: {_label(model, catalogue_3h)}", model, model) for model in statistical),
+    ]
+    table = side_by_side(scores, scores_3h, [pair for pair in pairs if pair[1] or pair[2]])
+    section = {
+        "definition": DEFINITION,
+        "day_ahead_definition": DAY_AHEAD_DEFINITION,
+        "validation": entries(validation_scores),
+        "test": entries(scores_3h),
+        "test_rmse_by_step": {model: [round(float(v), 4) for v in row] for model, row in by_step.iterrows()},
+        "best_model": best_3h,
+        "selected_on": "validation",
+        "best_rmse_gain_vs_persistence_3h": round(
+            float(1 - scores_3h.loc[best_3h, "rmse"] / scores_3h.loc["persistence_3h", "rmse"]), 4
+        ),
+        "reference_model": reference_3h,
+        "best_ratio_to_reference": round(float(scores_3h.loc[best_3h, "rmse"] / scores_3h.loc[reference_3h, "rmse"]), 4)
+        if reference_3h
+        else None,
+        "models": {m: {"family": i["family"], "deployable": i["deployable"]} for m, i in catalogue_3h.items()},
+    }
+    return section, scores_3h.assign(validation_rmse=validation_scores["rmse"].reindex(scores_3h.index)), by_step, table
+
+
 def main() -> None:
     catalogue: dict[str, dict] = {}
     skipped: dict[str, str] = {}
@@ -213,6 +308,11 @@ def main() -> None:
     everything = pd.concat(
         [read_forecasts(p) for p in (BASELINE_FORECASTS, STATS_FORECASTS, ML_FORECASTS)], ignore_index=True
     )
+    # 3-hour-ahead: the statistical models' one-step forecasts (same fitted parameters) and the horizon stage's.
+    catalogue_3h = read_json(HORIZON_3H_SUMMARY)["models"] | {
+        model: info for model, info in read_json(STATS_SUMMARY)["models"].items() if info["family"] == "statistical"
+    }
+    forecasts_3h = pd.concat([read_forecasts(p) for p in (HORIZON_3H_FORECASTS, STATS_3H_FORECASTS)], ignore_index=True)
     validation = everything[everything["period"] == "validation"]
     forecasts = everything[everything["period"] == "test"]
     data = read_json(CLEAN_SUMMARY)
@@ -279,6 +379,9 @@ def main() -> None:
         },
         "skipped": skipped,
     }
+    metrics["horizon_3h"], scores_3h, by_step_3h, horizons = horizon_3h_metrics(
+        forecasts_3h, catalogue_3h, scores, best, reference
+    )
     write_json(METRICS, metrics)
     # One row per forecast step, one column per model (+ `best_model`, whatever it is): `dvc plots` draws
     # the columns it is given as lines, so the top-level plot stays valid when the best model changes.
@@ -310,7 +413,10 @@ def main() -> None:
         "errors": plot_error_distribution(forecasts, [m for m in highlighted if m != "climatology"], source_line),
         "sample": plot_sample(sample, best, source_line),
     }
-    write_report(metrics, scores, validation_scores, catalogue, by_step, by_season, figures, highlighted)
+    horizon_tables = {"scores": scores_3h, "by_step": by_step_3h, "side_by_side": horizons}
+    write_report(
+        metrics, scores, validation_scores, catalogue, by_step, by_season, figures, highlighted, horizon_tables
+    )
 
 
 def gain_sentence(gain: float) -> str:
@@ -332,6 +438,40 @@ def stats_check_sentences(catalogue: dict) -> list[str]:
     return sentences
 
 
+def horizons_section(metrics: dict, scores: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> Section:
+    """Both horizons side by side, each labelled with its definition."""
+    horizon = metrics["horizon_3h"]
+    best, best_3h = metrics["best_model"], horizon["best_model"]
+    scores_3h = tables["scores"]
+    by_step = tables["by_step"].rename(columns=lambda s: f"{s * STEP_HOURS:02d}h")
+    shown = [m for m in (best_3h, horizon["reference_model"], "persistence_3h", "persistence_3h_diurnal") if m]
+    return Section(
+        "Two horizons: day-ahead and 3-hour-ahead",
+        [
+            f"Day-ahead ({DAY_AHEAD_DEFINITION}) is what the project deploys and the API serves; every other "
+            f"section of this report is about it. 3-hour-ahead ({DEFINITION}) is the horizon public projects on "
+            "the same brief report, given here so they can be compared. Same training, validation and test "
+            "periods; at both horizons the best model is chosen on validation. The statistical models keep the "
+            "parameters fitted for day-ahead and give the Kalman filter's one-step predictions (no new fit); the "
+            "ML models and the reference are one regressor of the next value on features of the observations up "
+            "to the previous step (`LEAD1_FEATURE_SETS`). A SARIMAX keeps its day-ahead regressors: exogenous "
+            "values of 24 h before, or the observed ones of the target step (an upper bound at both horizons).",
+            horizon_sentence(
+                best_3h,
+                scores_3h.loc[best_3h, "rmse"],
+                scores_3h.loc["persistence_3h", "rmse"],
+                best,
+                scores.loc[best, "rmse"],
+            ),
+        ],
+        tables=[
+            ("Test-year errors (°C) at each horizon, side by side", tables["side_by_side"]),
+            ("3-hour-ahead errors on the test period (°C), sorted by RMSE", scores_3h),
+            ("3-hour-ahead RMSE by target step (°C)", by_step.loc[shown]),
+        ],
+    )
+
+
 def _period(forecasts: pd.DataFrame) -> dict:
     times = forecasts["target_time"]
     return {
@@ -350,6 +490,7 @@ def write_report(
     by_season: pd.DataFrame,
     figures: dict[str, Figure],
     highlighted: list[str],
+    horizon_tables: dict[str, pd.DataFrame],
 ) -> None:
     best = metrics["best_model"]
     data = metrics["data"]
@@ -413,6 +554,7 @@ def write_report(
             tables=[("Day-ahead errors on the test period (°C), sorted by RMSE", table)],
             figures=[figures["comparison"], figures["sample"]],
         ),
+        horizons_section(metrics, scores, horizon_tables),
         Section(
             "Residual analysis",
             [

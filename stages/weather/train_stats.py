@@ -1,5 +1,7 @@
 """Stage: ARIMA, SARIMA and SARIMAX: orders chosen on the training window, checked on the validation period,
-then the same fitted state extended day by day through the validation and the test periods.
+then the same fitted state extended day by day through the validation and the test periods. The same
+fitted parameters give the 3-hour-ahead forecasts too: the Kalman filter's one-step predictions over both
+periods (`pipelines/weather/horizon.py`), written apart so the day-ahead files do not change.
 
 Fitting on the window that ends where validation starts means no parameter of these models has seen a
 validation or test value; the state is updated with each observed day (`results.extend`), never refitted.
@@ -15,8 +17,16 @@ from pipelines.common.logs import get_logger
 from pipelines.common.params import load_params
 from pipelines.common.stage import run_stage
 from pipelines.weather.data import load_problem, write_forecasts
-from pipelines.weather.forecasting import STEP_HOURS, STEPS_PER_DAY, climatology, long_forecasts, persistence_24h
-from pipelines.weather.paths import STATS_FORECASTS, STATS_SUMMARY
+from pipelines.weather.forecasting import (
+    PERIODS,
+    STEP_HOURS,
+    STEPS_PER_DAY,
+    climatology,
+    long_forecasts,
+    persistence_24h,
+)
+from pipelines.weather.horizon import long_forecasts_3h, one_step_ahead, period_times
+from pipelines.weather.paths import STATS_3H_FORECASTS, STATS_FORECASTS, STATS_SUMMARY
 from pipelines.weather.statistical import (
     StatSpec,
     fit,
@@ -88,10 +98,15 @@ def main() -> None:
         "persistence_24h": persistence_24h(problem.target, split.validation_days),
         "climatology": climatology(problem.target, split.train_days, split.validation_days, climatology_window),
     }
-    forecasts, summaries = [], {}
+    times = {period: period_times(split, period) for period in PERIODS}
+    forecasts, forecasts_3h, summaries = [], [], {}
     for spec in specs:
         results = fit(spec, endog)
         predicted = rolling_day_ahead_forecasts(results, spec, target, held_out)
+        # 3-hour-ahead: the same fitted parameters, the Kalman filter's one-step predictions (no new fit).
+        one_step = one_step_ahead(results, spec.regressors, target, times["validation"].append(times["test"]))
+        for period in PERIODS:
+            forecasts_3h.append(long_forecasts_3h(spec.name, one_step.reindex(times[period]), target, period))
         check = validation_check(predicted.reindex(split.validation_days), problem.target, naive)
         for period in ("validation", "test"):
             days = split.period(period)
@@ -123,6 +138,7 @@ def main() -> None:
     for name, reason in skipped.items():
         log.warning("skipping %s: %s", name, reason)
     write_forecasts(STATS_FORECASTS, pd.concat(forecasts, ignore_index=True))
+    write_forecasts(STATS_3H_FORECASTS, pd.concat(forecasts_3h, ignore_index=True))
     write_json(STATS_SUMMARY, {"models": summaries, "skipped": skipped})
 
 

@@ -69,6 +69,10 @@ def test_repro_writes_the_metrics_contract(project):
     assert all({"mae", "rmse"} <= scores.keys() for scores in metrics["test"].values())
     assert metrics["models"][metrics["best_model"]]["deployable"]
     assert metrics["test_period"]["days"] == 20
+    horizon = metrics["horizon_3h"]  # 3-hour-ahead, beside day-ahead, on the same test days
+    assert {"persistence_3h", "reference", "arima", "ridge_lead1"} <= horizon["test"].keys()
+    assert horizon["test"].keys() == horizon["validation"].keys() and horizon["selected_on"] == "validation"
+    assert horizon["test"][horizon["best_model"]]["rmse"] < metrics["test"][best]["rmse"]
 
 
 def test_repro_fills_the_database_and_reports(project):
