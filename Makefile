@@ -2,13 +2,14 @@
 #   make pipeline   set up the environment and rebuild every artefact (dvc repro)
 #   make test       set up the environment and run the test suite
 #   make dashboard  the credit officer's dashboard on http://127.0.0.1:8501 (and the API it talks to)
+#   make api        the API alone on http://127.0.0.1:8000
 VENV ?= .venv
 PYTHON ?= python3.11
 BIN := $(VENV)/bin
 export DVC_NO_ANALYTICS := 1
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup pipeline test e2e-test image-test lint lock clean-venv dashboard
+.PHONY: setup pipeline test e2e-test image-test lint lock clean-venv dashboard api
 
 $(BIN)/.installed: requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -43,6 +44,10 @@ image-test: setup
 # API (uvicorn on 127.0.0.1:$(API_PORT), the registered models of `make pipeline`) and stops it on exit.
 API_PORT ?= 8000
 DASHBOARD_PORT ?= 8501
+# The API alone on 127.0.0.1:$(API_PORT) (after make pipeline), e.g. for a dashboard started elsewhere.
+api: setup
+	$(BIN)/uvicorn api.main:app --host 127.0.0.1 --port $(API_PORT)
+
 dashboard: setup
 	@if [ -n "$$CREDIT_API_URL" ]; then \
 	  $(BIN)/python -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port $(DASHBOARD_PORT); \
