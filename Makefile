@@ -44,15 +44,16 @@ image-test: setup
 # API (uvicorn on 127.0.0.1:$(API_PORT), the registered models of `make pipeline`) and stops it on exit.
 API_PORT ?= 8000
 DASHBOARD_PORT ?= 8501
+API := $(BIN)/uvicorn api.main:app --host 127.0.0.1 --port $(API_PORT)
 # The API alone on 127.0.0.1:$(API_PORT) (after make pipeline), e.g. for a dashboard started elsewhere.
 api: setup
-	$(BIN)/uvicorn api.main:app --host 127.0.0.1 --port $(API_PORT)
+	$(API)
 
 dashboard: setup
 	@if [ -n "$$CREDIT_API_URL" ]; then \
 	  $(BIN)/python -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port $(DASHBOARD_PORT); \
 	else \
-	  $(BIN)/uvicorn api.main:app --host 127.0.0.1 --port $(API_PORT) & api=$$!; trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
+	  $(API) & api=$$!; trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
 	  CREDIT_API_URL=http://127.0.0.1:$(API_PORT) $(BIN)/python -m streamlit run dashboard/app.py \
 	    --server.address 127.0.0.1 --server.port $(DASHBOARD_PORT); \
 	fi

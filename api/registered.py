@@ -8,7 +8,6 @@ model's own endpoints answer 503 with that detail (server paths removed) and `/h
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from api.errors import Unavailable
 from api.schemas import RegisteredModelHealth
 from api.store import public_path, redact_paths
 from pipelines.common.errors import DataError
+from pipelines.common.provenance import file_sha256
 
 log = logging.getLogger("api")
 T = TypeVar("T")
@@ -43,13 +43,10 @@ def check_artefact_sha256(model_dir: str | Path) -> None:
     if not expected:
         log.warning("model card %s has no artefact_sha256: model.joblib loaded unchecked", card_file)
         return
-    digest = hashlib.sha256()
-    with open(model_file, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != expected:
+    actual = file_sha256(model_file)
+    if actual != expected:
         raise DataError(
-            f"model.joblib: SHA-256 {digest.hexdigest()[:12]}… is not the model card's artefact_sha256 "
+            f"model.joblib: SHA-256 {actual[:12]}… is not the model card's artefact_sha256 "
             f"{str(expected)[:12]}…; refusing to unpickle it (register the model again)"
         )
 
