@@ -144,7 +144,39 @@ def plot_comparison(scores: pd.DataFrame, catalogue: dict[str, dict], source: st
     )
 
 
-def plot_by_step(by_step: pd.DataFrame, models: list[str], source: str) -> Figure:
+def lead_time_sentence(rmse_by_step: pd.Series, model: str) -> str:
+    """What the by-step chart shows for `model`: does its error grow from the first target step to the last?"""
+    first, last = rmse_by_step.iloc[0], rmse_by_step.iloc[-1]
+    first_hour, last_hour = (int(step) * STEP_HOURS for step in (rmse_by_step.index[0], rmse_by_step.index[-1]))
+    if last > first:
+        trend = "the error grows with lead time"
+    elif last < first:
+        trend = "the error does not grow with lead time (the first step is the hardest)"
+    else:
+        trend = "the error is the same at both ends of the day"
+    return (
+        f"{model}: RMSE {first:.2f} °C at {first_hour:02d}h (3 hours after the last observation) and {last:.2f} °C "
+        f"at {last_hour:02d}h (24 hours after): {trend}."
+    )
+
+
+def tails_sentence(errors: pd.Series, model: str) -> str:
+    """Whether `model`'s errors have heavier tails than a normal distribution (share beyond 3 standard deviations)."""
+    centred = errors - errors.mean()
+    share = float((centred.abs() > 3 * centred.std()).mean())
+    normal = 0.0027  # P(|Z| > 3) for a normal distribution
+    verdict = (
+        "heavier tails than a normal distribution: days a day-ahead model could not see coming (fronts, sudden changes)"
+        if share > normal
+        else "no heavier tails than a normal distribution"
+    )
+    return (
+        f"{share:.2%} of {model}'s errors lie beyond 3 standard deviations (0.27 % for a normal distribution): "
+        f"{verdict}."
+    )
+
+
+def plot_by_step(by_step: pd.DataFrame, models: list[str], best: str, source: str) -> Figure:
     fig, ax = plt.subplots()
     hours = [step * STEP_HOURS for step in by_step.columns]
     for model in models:
@@ -158,7 +190,7 @@ def plot_by_step(by_step: pd.DataFrame, models: list[str], source: str) -> Figur
     ax.legend()
     return Figure(
         save_figure(fig, EVALUATION_FIGURES / "rmse_by_step.png", source),
-        "Error grows with lead time: 00h is 3 hours after the last observation, 21h is 24 hours after.",
+        lead_time_sentence(by_step.loc[best], best),
     )
 
 
@@ -171,21 +203,27 @@ def plot_by_season(by_season: pd.DataFrame, models: list[str], source: str) -> F
     return Figure(save_figure(fig, EVALUATION_FIGURES / "rmse_by_season.png", source), "RMSE by meteorological season.")
 
 
-def plot_error_distribution(forecasts: pd.DataFrame, models: list[str], source: str) -> Figure:
+def plot_error_distribution(forecasts: pd.DataFrame, models: list[str], best: str, source: str) -> Figure:
+    errors = {
+        model: rows["predicted"] - rows["observed"]
+        for model, rows in forecasts[forecasts["model"].isin(models)].groupby("model")
+    }
     fig, ax = plt.subplots()
     bins = np.linspace(-8, 8, 81)
     for model in models:
-        errors = (
-            forecasts.loc[forecasts["model"] == model, "predicted"]
-            - forecasts.loc[forecasts["model"] == model, "observed"]
+        ax.hist(
+            errors[model],
+            bins=bins,
+            histtype="step",
+            lw=1.5,
+            density=True,
+            label=f"{model} (sd {errors[model].std():.2f} °C)",
         )
-        ax.hist(errors, bins=bins, histtype="step", lw=1.5, density=True, label=f"{model} (sd {errors.std():.2f} °C)")
     ax.set(title="Distribution of day-ahead errors (predicted − observed)", xlabel="error (°C)", ylabel="density")
     ax.legend()
     return Figure(
         save_figure(fig, EVALUATION_FIGURES / "error_distribution.png", source),
-        "Residual distributions: a narrow, centred peak is a good model; heavy tails are the "
-        "fronts and sudden changes no day-ahead model saw coming.",
+        "Residual distributions (narrower and centred is better). " + tails_sentence(errors[best], best),
     )
 
 
@@ -408,9 +446,9 @@ def main() -> None:
     highlighted = [m for m in ("persistence_24h", "climatology", reference, best_stats, best) if m]
     figures = {
         "comparison": plot_comparison(scores, catalogue, source_line),
-        "step": plot_by_step(by_step, highlighted, source_line),
+        "step": plot_by_step(by_step, highlighted, best, source_line),
         "season": plot_by_season(by_season, highlighted, source_line),
-        "errors": plot_error_distribution(forecasts, [m for m in highlighted if m != "climatology"], source_line),
+        "errors": plot_error_distribution(forecasts, [m for m in highlighted if m != "climatology"], best, source_line),
         "sample": plot_sample(sample, best, source_line),
     }
     horizon_tables = {"scores": scores_3h, "by_step": by_step_3h, "side_by_side": horizons}

@@ -21,9 +21,11 @@ from stages.weather.evaluate import (
     choose_best,
     choose_reference,
     gain_sentence,
+    lead_time_sentence,
     ratio_sentence,
     score,
     stats_check_sentences,
+    tails_sentence,
 )
 
 SMALL_XGBOOST = {"n_estimators": 30, "max_depth": 3, "learning_rate": 0.2}
@@ -201,3 +203,19 @@ def test_conformal_intervals_cover_their_nominal_share_on_exchangeable_errors():
     assert all(abs(c - 0.80) < 0.05 for c in coverage["80"]["by_step"])
     bounds = add_intervals(frame(1), widths)
     assert (bounds["upper_95"] - bounds["lower_95"]).round(4).tolist() == [2 * w for w in widths["95"]]
+
+
+def test_lead_time_sentence_follows_the_first_and_last_steps():
+    growing = pd.Series([1.0, 1.5, 2.0], index=[0, 1, 7])
+    assert "the error grows with lead time" in lead_time_sentence(growing, "m")
+    assert "00h" in lead_time_sentence(growing, "m") and "21h" in lead_time_sentence(growing, "m")
+    shrinking = pd.Series([2.0, 1.5, 1.0], index=[0, 1, 7])
+    assert "does not grow with lead time" in lead_time_sentence(shrinking, "m")
+
+
+def test_tails_sentence_tells_heavy_from_normal_tails():
+    rng = np.random.default_rng(0)
+    bounded = pd.Series(rng.uniform(-1, 1, 10_000))  # no value beyond 1.8 standard deviations
+    assert "no heavier tails" in tails_sentence(bounded, "m")
+    heavy = pd.Series(rng.standard_t(2, 10_000))
+    assert "heavier tails than a normal" in tails_sentence(heavy, "m")
