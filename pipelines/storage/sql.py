@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,8 @@ import pandas as pd
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+
+from pipelines.common.logs import configure as configure_logs
 
 # Deterministic constraint names: the ones the migrations create, needed to alter them later.
 NAMING_CONVENTION = {
@@ -74,3 +77,42 @@ def upgrade(engine: sa.Engine, migrations_dir: Path, revision: str = "head") -> 
     """Bring the schema to `revision` (Alembic upgrade) in one transaction."""
     with engine.begin() as connection:
         command.upgrade(alembic_config(migrations_dir, connection), revision)
+
+
+def run_environment(metadata: sa.MetaData, url: Callable[[], str]) -> None:
+    """The body of a migrations folder's Alembic `env.py`, the same for every database of the project.
+
+    `upgrade` passes an open connection in `config.attributes`; the `alembic` command line has none, so the
+    database is `url()` (called only then). `--sql` prints the SQL instead of running it.
+    """
+    from alembic import context  # only importable while Alembic runs an env.py
+
+    config = context.config
+
+    def run(connection: sa.Connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            # SQLite cannot ALTER most things in place; batch mode rebuilds tables so later migrations work there too.
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    if config.config_file_name is not None:  # the command line: show Alembic's progress messages
+        configure_logs()
+    if context.is_offline_mode():
+        context.configure(url=url(), target_metadata=metadata, literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        run(connection)
+        return
+    engine = make_engine(url())
+    try:
+        with engine.begin() as connection:
+            run(connection)
+    finally:
+        engine.dispose()
