@@ -1,20 +1,11 @@
-"""Saving the credit figures: room at the bottom for the source line, so it never covers an axis label; the same
-bytes on every run."""
+"""The credit figures' one extra need: the same bytes on every run, also for figures drawn by SHAP."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
-
-from pipelines.reporting.plotting import plt, save_figure
-
-
-def save(fig: plt.Figure, path: Path, source: str) -> Path:
-    fig.tight_layout(rect=(0, 0.045, 1, 1))
-    return save_figure(fig, path, source)
 
 
 @contextmanager

@@ -38,8 +38,14 @@ def add_source_line(fig: plt.Figure, source: str) -> matplotlib.text.Text:
     return fig.text(x, y, source, fontsize=7, color="0.4", ha="left", va="top")
 
 
-def save_figure(fig: plt.Figure, path: str | Path, source: str | None = None) -> Path:
-    """Save a figure atomically as PNG, with a small provenance line under it."""
+def save_figure(fig: plt.Figure, path: str | Path, source: str | None = None, *, tight_layout: bool = False) -> Path:
+    """Save a figure atomically as PNG, with a small provenance line under it (never over an axis label).
+
+    The project's one figure-saving helper. `tight_layout=True` packs the axes first (matplotlib's
+    `Figure.tight_layout`); without it the figure keeps the layout its code gave it.
+    """
+    if tight_layout:
+        fig.tight_layout()
     if source:
         add_source_line(fig, source)
     path = Path(path)

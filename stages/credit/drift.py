@@ -38,10 +38,9 @@ from pipelines.credit.paths import DRIFT_COLUMNS as COLUMNS_CSV
 from pipelines.credit.paths import DRIFT_FIGURES as FIGURES
 from pipelines.credit.paths import DRIFT_HTML as EVIDENTLY_HTML
 from pipelines.credit.paths import DRIFT_SUMMARY_HTML as SUMMARY_HTML
-from pipelines.credit.plots import save
 from pipelines.credit.schema import ID
 from pipelines.credit.settings import DriftParams
-from pipelines.reporting.plotting import plt
+from pipelines.reporting.plotting import plt, save_figure
 from pipelines.reporting.report import Figure, Section, render_report
 
 log = get_logger("credit.drift")
@@ -146,7 +145,7 @@ def plot_scores(columns: pd.DataFrame, top: int, source: str) -> Figure:
         ylabel="column",
     )
     return Figure(
-        save(fig, FIGURES / "drift_scores.png", source),
+        save_figure(fig, FIGURES / "drift_scores.png", source, tight_layout=True),
         f"Dashed line: Evidently's threshold ({', '.join(f'{v:g}' for v in thresholds)}); a score at or above it "
         "is drift.",
     )
@@ -174,7 +173,7 @@ def plot_prediction(reference: pd.Series, current: pd.Series, threshold: float, 
     )
     ax.legend()
     return Figure(
-        save(fig, FIGURES / "prediction_drift.png", source),
+        save_figure(fig, FIGURES / "prediction_drift.png", source, tight_layout=True),
         "Right of the dashed line: refused. The model's view of the two populations.",
     )
 

@@ -43,10 +43,9 @@ from pipelines.credit.paths import (
 )
 from pipelines.credit.paths import EVALUATION_FIGURES as FIGURES
 from pipelines.credit.paths import EVALUATION_REPORT as REPORT
-from pipelines.credit.plots import save
 from pipelines.credit.schema import ID, TARGET
 from pipelines.credit.settings import CalibrationParams, EvaluationParams, TrainParams
-from pipelines.reporting.plotting import plt
+from pipelines.reporting.plotting import plt, save_figure
 from pipelines.reporting.report import Figure, Section, render_report
 
 log = get_logger("credit.evaluate")
@@ -193,7 +192,7 @@ def plot_cost_curves(
         "Dots: the threshold each model keeps, the minimum of its out-of-fold curve. The dashed line is the chosen "
         "model on the test split, never used to choose anything."
     )
-    return Figure(save(fig, FIGURES / "cost_curve.png", source), caption), curves
+    return Figure(save_figure(fig, FIGURES / "cost_curve.png", source, tight_layout=True), caption), curves
 
 
 def roc_curves(test: pd.DataFrame, models: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -225,7 +224,10 @@ def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], scores: dict, sou
         ylabel="true-positive rate (defaulters refused)",
     )
     ax.legend(fontsize=8, loc="lower right", title="test AUC [95 % bootstrap interval]", title_fontsize=8)
-    return Figure(save(fig, FIGURES / "roc_test.png", source), "ROC curves of every model on the test split.")
+    return Figure(
+        save_figure(fig, FIGURES / "roc_test.png", source, tight_layout=True),
+        "ROC curves of every model on the test split.",
+    )
 
 
 def plot_comparison(scores: dict, source: str) -> Figure:
@@ -246,7 +248,7 @@ def plot_comparison(scores: dict, source: str) -> Figure:
     left.set_xlim(0.45, 0.85)
     fig.suptitle("Models on the test split, with 95 % bootstrap intervals", fontweight="bold")
     return Figure(
-        save(fig, FIGURES / "model_comparison.png", source),
+        save_figure(fig, FIGURES / "model_comparison.png", source, tight_layout=True),
         "Error bars: 95 % percentile bootstrap intervals over test clients. The cost uses each model's "
         "out-of-fold threshold.",
     )
@@ -268,7 +270,7 @@ def plot_overfitting(scores: dict, leakage_auc: float, source: str) -> Figure:
     ax.set(title="Train, cross-validation and test AUC side by side", xlabel="model", ylabel="AUC", ylim=(0.5, 1.0))
     ax.legend(fontsize=8, loc="upper left")
     return Figure(
-        save(fig, FIGURES / "overfitting.png", source),
+        save_figure(fig, FIGURES / "overfitting.png", source, tight_layout=True),
         "A large train-minus-CV gap is memorisation; CV and test close together means the CV estimate "
         "can be trusted; a test AUC above the alarm line would point to leakage.",
     )
@@ -298,7 +300,7 @@ def plot_imbalance(imbalance: pd.DataFrame, source: str) -> Figure | None:
     right.legend(title="strategy", fontsize=8)
     fig.suptitle("Class-imbalance strategies, cross-validated on the training split", fontweight="bold")
     return Figure(
-        save(fig, FIGURES / "imbalance.png", source),
+        save_figure(fig, FIGURES / "imbalance.png", source, tight_layout=True),
         "Each strategy re-scored with the model's tuned hyper-parameters, on the same folds.",
     )
 
@@ -324,7 +326,10 @@ def plot_confusion(scores: dict, best: str, source: str) -> Figure:
     ax.set_xticks([0, 1], ["granted", "refused"])
     ax.set_yticks([0, 1], ["repaid (0)", "defaulted (1)"])
     ax.set(title=f"{best} on the test split at threshold {entry['threshold']:.3f}", xlabel="decision", ylabel="outcome")
-    return Figure(save(fig, FIGURES / "confusion_matrix.png", source), "Decisions against outcomes on the test split.")
+    return Figure(
+        save_figure(fig, FIGURES / "confusion_matrix.png", source, tight_layout=True),
+        "Decisions against outcomes on the test split.",
+    )
 
 
 def plot_reliability(
@@ -356,7 +361,7 @@ def plot_reliability(
     )
     ax.legend(fontsize=8, loc="upper left")
     return Figure(
-        save(fig, FIGURES / "reliability.png", source),
+        save_figure(fig, FIGURES / "reliability.png", source, tight_layout=True),
         "Each point is a tenth of the test clients ranked by probability. On the dotted diagonal, a group given 20 % "
         "defaults 20 % of the time. ECE: mean distance to the diagonal weighted by group size.",
     )

@@ -26,7 +26,7 @@ from pipelines.credit.paths import BACKGROUND, IMPORTANCE, MODEL, MODEL_CARD, TE
 from pipelines.credit.paths import EXPLANATIONS_FIGURES as FIGURES
 from pipelines.credit.paths import EXPLANATIONS_REPORT as REPORT
 from pipelines.credit.paths import EXPLANATIONS_SUMMARY as SUMMARY
-from pipelines.credit.plots import numpy_global_seed, save
+from pipelines.credit.plots import numpy_global_seed
 from pipelines.credit.schema import ID
 from pipelines.credit.settings import ExplainParams
 from pipelines.reporting.plotting import plt, save_figure
@@ -264,7 +264,10 @@ def _bar(importance: pd.Series, max_display: int, units: str, source: str) -> Fi
         xlabel=f"mean |SHAP value| ({units})",
         ylabel="field",
     )
-    return Figure(save(fig, FIGURES / "shap_importance.png", source), "One-hot levels added up per field.")
+    return Figure(
+        save_figure(fig, FIGURES / "shap_importance.png", source, tight_layout=True),
+        "One-hot levels added up per field.",
+    )
 
 
 def _waterfall(client: Client, units: str, max_display: int, source: str) -> Figure:

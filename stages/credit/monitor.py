@@ -31,10 +31,9 @@ from pipelines.credit.data import read_frame, read_summary
 from pipelines.credit.drift import PREDICTION, column_table, drift_report, model_inputs, shown_columns, write_drift_page
 from pipelines.credit.monitoring import Limits
 from pipelines.credit.paths import IMPORTANCE, MODEL, MODEL_CARD, MONITORING_DIR, OOF_PREDICTIONS, TRAIN
-from pipelines.credit.plots import save
 from pipelines.credit.schema import ID
 from pipelines.credit.settings import MonitorParams
-from pipelines.reporting.plotting import plt
+from pipelines.reporting.plotting import plt, save_figure
 from pipelines.reporting.report import Figure, Section, render_report
 from pipelines.storage.sql import make_engine
 
@@ -200,7 +199,7 @@ def plot_scores(reference: pd.Series, production: pd.Series, threshold: float, p
     ax.axvline(threshold, color="black", ls="--", lw=1, label=f"threshold {threshold:.3f}")
     ax.set(title="Probability of default: production against reference", xlabel="probability", ylabel="density")
     ax.legend()
-    return Figure(save(fig, path, source), "Right of the dashed line: refused.")
+    return Figure(save_figure(fig, path, source, tight_layout=True), "Right of the dashed line: refused.")
 
 
 def plot_operations(frame: pd.DataFrame, path: Path, source: str) -> Figure:
@@ -211,7 +210,10 @@ def plot_operations(frame: pd.DataFrame, path: Path, source: str) -> Figure:
     latency = frame.loc[frame["http_status"] == monitoring.SCORED, "latency_ms"].astype(float)
     right.hist(latency, bins=50)
     right.set(title="Latency of scored requests", xlabel="ms", ylabel="requests")
-    return Figure(save(fig, path, source), "Latency as the client saw it (queueing for a scoring slot included).")
+    return Figure(
+        save_figure(fig, path, source, tight_layout=True),
+        "Latency as the client saw it (queueing for a scoring slot included).",
+    )
 
 
 if __name__ == "__main__":

@@ -15,11 +15,10 @@ from pipelines.common.io import read_json, write_csv, write_json
 from pipelines.common.logs import get_logger
 from pipelines.common.params import load_params
 from pipelines.common.stage import run_stage
-from pipelines.reporting.plotting import plt
+from pipelines.reporting.plotting import plt, save_figure
 from pipelines.reporting.report import Figure, Section, render_report
 from pipelines.reviews.data import LABEL, LABEL_NAMES, TEXT, read_reviews
 from pipelines.reviews.error_causes import CAUSES, REMEDIES, CueSettings, cues, polarity_lexicon, primary_cause
-from pipelines.reviews.figures import save
 from pipelines.reviews.paths import (
     BASELINE_PREDICTIONS,
     BASELINE_SUMMARY,
@@ -90,7 +89,7 @@ def plot_causes(counts: pd.Series, total: int, model: str, source: str) -> Figur
         ylabel="likely cause",
     )
     return Figure(
-        save(fig, ERROR_ANALYSIS_FIGURES / "causes.png", source),
+        save_figure(fig, ERROR_ANALYSIS_FIGURES / "causes.png", source, tight_layout=True),
         "Each misclassified review is counted once, under the first cause that applies, in the order of the bars "
         "from top to bottom.",
     )
@@ -106,7 +105,7 @@ def plot_rates(rates: pd.DataFrame, source: str) -> Figure:
     ax.set(title="Error rate with and without each cue (all test reviews)", xlabel="error rate (%)", ylabel="cue")
     ax.legend()
     return Figure(
-        save(fig, ERROR_ANALYSIS_FIGURES / "error_rates.png", source),
+        save_figure(fig, ERROR_ANALYSIS_FIGURES / "error_rates.png", source, tight_layout=True),
         "A cue that matters shows a longer red bar: reviews carrying it are misclassified more often.",
     )
 

@@ -18,9 +18,8 @@ from pipelines.common.logs import get_logger
 from pipelines.common.provenance import library_versions
 from pipelines.common.seeds import compare, mean_std, ranking
 from pipelines.common.stage import run_stage
-from pipelines.reporting.plotting import plt
+from pipelines.reporting.plotting import plt, save_figure
 from pipelines.reporting.report import Figure, Section, render_report
-from pipelines.reviews.figures import save
 from pipelines.reviews.paths import (
     BASELINE_MODEL,
     BASELINE_PREDICTIONS,
@@ -147,7 +146,7 @@ def plot_comparison(table: pd.DataFrame, datasets: list[str], best: str, source:
     )
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=True, fontsize=8)
     return Figure(
-        save(fig, EVALUATION_FIGURES / "model_comparison.png", source),
+        save_figure(fig, EVALUATION_FIGURES / "model_comparison.png", source, tight_layout=True),
         "Test accuracy per model and data set (LSTMs: mean over the seeds, error bar one standard deviation). "
         f"The anchors were obtained with {FULL_TRAIN_ROWS:,} training reviews; the models here saw "
         + ", ".join(f"{rows:,} ({name})" for name, rows in train_rows.items())
@@ -176,7 +175,7 @@ def plot_confusions(predictions: pd.DataFrame, dataset: str, models: list[str], 
         ax.axis("off")
     fig.suptitle(f"Confusion matrices on the {dataset} test split", fontweight="bold")
     return Figure(
-        save(fig, EVALUATION_FIGURES / f"confusion_{name}.png", source),
+        save_figure(fig, EVALUATION_FIGURES / f"confusion_{name}.png", source, tight_layout=True),
         f"Rows: true label, columns: predicted label ({dataset} test split, counts).",
     )
 
@@ -198,7 +197,7 @@ def plot_curves(lstm_summary: dict, source: str) -> Figure:
         axes[1, column].set(title=f"{dataset}: accuracy (dotted = train)", xlabel="epoch", ylabel="accuracy (%)")
         axes[1, column].legend(fontsize=7)
     return Figure(
-        save(fig, EVALUATION_FIGURES / "training_curves.png", source),
+        save_figure(fig, EVALUATION_FIGURES / "training_curves.png", source, tight_layout=True),
         "LSTM training curves: solid lines are the validation split (early stopping watches its loss), "
         "dotted lines the training split. The weights of the best validation epoch are kept.",
     )

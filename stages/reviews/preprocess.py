@@ -17,11 +17,10 @@ from pipelines.common.io import read_json, write_json
 from pipelines.common.logs import get_logger
 from pipelines.common.params import Params, load_params
 from pipelines.common.stage import run_stage
-from pipelines.reporting.plotting import plt
+from pipelines.reporting.plotting import plt, save_figure
 from pipelines.reporting.report import Figure, Section, render_report
 from pipelines.reviews.classical import FeatureSpec, build_pipeline
 from pipelines.reviews.data import LABEL, SPLITS, TEXT, read_reviews, write_reviews
-from pipelines.reviews.figures import save
 from pipelines.reviews.paths import (
     INTERIM_SOURCE,
     PREPROCESSING_FIGURES,
@@ -143,7 +142,7 @@ def plot_negation_study(studies: dict[str, pd.DataFrame], source: str) -> Figure
     )
     ax.legend(title="data set", loc="lower right", frameon=True)
     return Figure(
-        save(fig, PREPROCESSING_FIGURES / "negation_effect.png", source),
+        save_figure(fig, PREPROCESSING_FIGURES / "negation_effect.png", source, tight_layout=True),
         "Same model, same splits; only the tokens change. Validation split only (the test split is not used here).",
     )
 
@@ -163,7 +162,7 @@ def plot_lengths(lengths: dict[str, pd.Series], source: str) -> Figure:
     ax.set(title="Review length after tokenisation (training split)", xlabel="tokens per review", ylabel="reviews")
     ax.legend()
     return Figure(
-        save(fig, PREPROCESSING_FIGURES / "review_lengths.png", source),
+        save_figure(fig, PREPROCESSING_FIGURES / "review_lengths.png", source, tight_layout=True),
         "Tokens per training review (clipped at the 99th percentile); the LSTM's sequence length is read from this.",
     )
 

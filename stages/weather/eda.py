@@ -327,9 +327,8 @@ def _signed(value: float, digits: int = 2) -> str:
 
 
 def _save(fig: plt.Figure, name: str, ctx: Context) -> Path:
-    """Lay the figure out leaving a strip at the bottom for the source line, then save it atomically."""
-    fig.tight_layout(rect=(0, 0.3 / fig.get_figheight(), 1, 1))
-    return save_figure(fig, ctx.figure_dir / name, ctx.source_line)
+    """The figure saved under the report's figure folder with its source line."""
+    return save_figure(fig, ctx.figure_dir / name, ctx.source_line, tight_layout=True)
 
 
 def plot_series(series: pd.Series, trend: Trend, settings: EdaSettings, ctx: Context) -> Path:
