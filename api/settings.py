@@ -27,7 +27,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSetti
 
 from pipelines.common.paths import PARAMS_FILE, resolve
 from pipelines.credit import events
-from pipelines.storage.sql import is_sqlite_file
+from pipelines.storage.sql import anchored_url
 from pipelines.weather import database
 
 DEFAULT_DATABASE_URL = "sqlite:///data/db/weather.sqlite"
@@ -68,16 +68,6 @@ def _params_database_url() -> str:
     except Exception as error:  # a broken params.yaml must not hide behind a silent default
         raise SettingsError(f"params.yaml weather.batch.database_url: {error}") from error
     return str(value)
-
-
-def anchored_url(value: str) -> str:
-    """The URL as a string (password kept), a relative SQLite file path made relative to the project root; the
-    rule of pipelines.weather.database.database_url() and pipelines.credit.events.events_url(), which also read
-    their variable themselves (editing them would make every weather and credit stage out of date)."""
-    url = sa.make_url(value)
-    if is_sqlite_file(url):
-        url = url.set(database=str(resolve(url.database)))
-    return url.render_as_string(hide_password=False)
 
 
 def _variable(name: str, description: str, **extra: Any) -> Any:

@@ -20,9 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from pipelines.common.errors import DataError
-from pipelines.common.paths import resolve
 from pipelines.storage import sql
-from pipelines.storage.sql import NAMING_CONVENTION, UTCDateTime, is_sqlite_file
+from pipelines.storage.sql import NAMING_CONVENTION, UTCDateTime, anchored_url
 
 ENV_VAR = "CREDIT_EVENTS_URL"
 DEFAULT_URL = "sqlite:///data/db/credit_events.sqlite"
@@ -55,10 +54,7 @@ COLUMNS = tuple(column.name for column in ScoringEvent.__table__.columns if colu
 def events_url(value: str | None = None) -> str:
     """`value`, else CREDIT_EVENTS_URL, else the SQLite default; a relative SQLite path is anchored at the
     project root."""
-    url = sa.make_url(value or os.environ.get(ENV_VAR) or DEFAULT_URL)
-    if is_sqlite_file(url):
-        url = url.set(database=str(resolve(url.database)))
-    return url.render_as_string(hide_password=False)
+    return anchored_url(value or os.environ.get(ENV_VAR) or DEFAULT_URL)
 
 
 def migrate(engine: sa.Engine, revision: str = "head") -> None:

@@ -13,6 +13,7 @@ from alembic import command
 from alembic.config import Config
 
 from pipelines.common.logs import configure as configure_logs
+from pipelines.common.paths import resolve
 
 # Deterministic constraint names: the ones the migrations create, needed to alter them later.
 NAMING_CONVENTION = {
@@ -44,6 +45,15 @@ class UTCDateTime(sa.TypeDecorator):
 
 def is_sqlite_file(url: sa.URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+
+
+def anchored_url(value: str) -> str:
+    """The URL as a string (password kept), a relative SQLite file path made relative to the project root: the one
+    rule for every database URL of the project (params, environment variables, API settings)."""
+    url = sa.make_url(value)
+    if is_sqlite_file(url):
+        url = url.set(database=str(resolve(url.database)))
+    return url.render_as_string(hide_password=False)
 
 
 def make_engine(url: str | sa.URL) -> sa.Engine:

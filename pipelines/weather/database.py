@@ -25,9 +25,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from pipelines.common.errors import DataError, ParamError, PipelineError
 from pipelines.common.logs import get_logger
-from pipelines.common.paths import resolve
 from pipelines.storage import sql
-from pipelines.storage.sql import NAMING_CONVENTION, UTCDateTime, is_sqlite_file, make_engine
+from pipelines.storage.sql import NAMING_CONVENTION, UTCDateTime, anchored_url, make_engine
 
 ENV_VAR = "WEATHER_DATABASE_URL"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -103,10 +102,7 @@ class Prediction(Base):
 
 def database_url(default: str) -> str:
     """WEATHER_DATABASE_URL if set, else `default`; a relative SQLite path is made relative to the project root."""
-    url = sa.make_url(os.environ.get(ENV_VAR) or default)
-    if is_sqlite_file(url):
-        url = url.set(database=str(resolve(url.database)))
-    return url.render_as_string(hide_password=False)
+    return anchored_url(os.environ.get(ENV_VAR) or default)
 
 
 def checked_engine(url: str, param: str) -> sa.Engine:
