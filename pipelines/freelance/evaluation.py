@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score
 
+from pipelines.common import selection
 from pipelines.common.seeds import spread
 from pipelines.freelance.features import feature_frame
 from pipelines.freelance.models import DUMMY_CLASSIFIER, DUMMY_REGRESSOR, band_probabilities
@@ -21,8 +22,20 @@ from pipelines.freelance.two_head import predict_two_head
 
 def choose(summary: dict) -> tuple[str, str]:
     """The served price and band models: best CV score, baselines excluded (training folds only)."""
-    price = min((n for n in summary["price"] if n != DUMMY_REGRESSOR), key=lambda n: summary["price"][n]["cv_mean"])
-    band = max((n for n in summary["band"] if n != DUMMY_CLASSIFIER), key=lambda n: summary["band"][n]["cv_mean"])
+    price = selection.choose(
+        (n for n in summary["price"] if n != DUMMY_REGRESSOR),
+        lambda n: summary["price"][n]["cv_mean"],
+        split="cross-validation",
+        higher_is_better=False,
+        what="price model",
+    )
+    band = selection.choose(
+        (n for n in summary["band"] if n != DUMMY_CLASSIFIER),
+        lambda n: summary["band"][n]["cv_mean"],
+        split="cross-validation",
+        higher_is_better=True,
+        what="band model",
+    )
     return price, band
 
 

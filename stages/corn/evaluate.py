@@ -24,6 +24,7 @@ from pipelines.common.params import load_params
 from pipelines.common.paths import ROOT
 from pipelines.common.provenance import file_sha256, library_versions
 from pipelines.common.seeds import compare, distinguishable, mean_std, ranking
+from pipelines.common.selection import choose
 from pipelines.common.stage import run_stage
 from pipelines.corn.data import SYNTHETIC_WARNING, Split, configure_tensorflow, load_split
 from pipelines.corn.explain import Explanation, LimeSettings, explain
@@ -80,9 +81,13 @@ def choose_best(catalogue: dict[str, dict], n_classes: int) -> str:
     """Highest mean validation accuracy over the seeds (then lowest mean validation loss, then the first
     listed) among the trained models of an n-class problem. The test split plays no part."""
     candidates = [n for n, e in catalogue.items() if e["n_classes"] == n_classes and e["family"] != "baseline"]
-    if not candidates:
-        raise DataError(f"no trained {n_classes}-class model to evaluate")
-    return max(candidates, key=lambda n: (catalogue[n]["validation"]["accuracy"], -catalogue[n]["validation"]["loss"]))
+    return choose(
+        candidates,
+        lambda n: (catalogue[n]["validation"]["accuracy"], -catalogue[n]["validation"]["loss"]),
+        split="validation",
+        higher_is_better=True,
+        what=f"trained {n_classes}-class model",
+    )
 
 
 def stats(table: pd.DataFrame, name: str, split: str = "test") -> dict:

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, roc_curve
 
-from pipelines.common.errors import DataError
 from pipelines.common.io import read_json, write_csv, write_json
 from pipelines.common.logs import get_logger
 from pipelines.common.params import load_params, parse_section
+from pipelines.common.selection import choose
 from pipelines.common.stage import run_stage
 from pipelines.credit.calibration import calibration_scores, reliability_table
 from pipelines.credit.cost import (
@@ -150,11 +150,18 @@ def metrics_contract(
 def choose_best(models: dict[str, dict], by: str) -> str:
     """Lowest out-of-fold cost (or highest CV AUC) among the real models: never a test-split number."""
     contenders = [name for name in models if name != "dummy"]
-    if not contenders:
-        raise DataError("no model besides the dummy baseline was trained")
+    what = "model besides the dummy baseline"
     if by == "auc_cv":
-        return max(contenders, key=lambda name: models[name]["auc_cv"])
-    return min(contenders, key=lambda name: (models[name]["business_cost_oof"], -models[name]["auc_cv"]))
+        return choose(
+            contenders, lambda name: models[name]["auc_cv"], split="cross-validation", higher_is_better=True, what=what
+        )
+    return choose(
+        contenders,
+        lambda name: (models[name]["business_cost_oof"], -models[name]["auc_cv"]),
+        split="cross-validation",
+        higher_is_better=False,
+        what=what,
+    )
 
 
 def plot_cost_curves(

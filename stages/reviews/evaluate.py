@@ -17,6 +17,7 @@ from pipelines.common.io import read_json, write_csv, write_json, write_training
 from pipelines.common.logs import get_logger
 from pipelines.common.provenance import library_versions
 from pipelines.common.seeds import compare, mean_std, ranking
+from pipelines.common.selection import choose
 from pipelines.common.stage import run_stage
 from pipelines.reporting.plotting import plt, save_figure
 from pipelines.reporting.report import Figure, Section, render_report
@@ -80,7 +81,12 @@ CONTRACT_KEYS = ("accuracy", "std", "seeds", "roc_auc", "f1")
 def choose_best(validation: dict[str, dict[str, float]], best_baseline: str, best_lstm: str) -> str:
     """The better of the two families' best on validation accuracy, then validation ROC AUC; a full tie goes to
     the simpler baseline (listed first). The test split plays no part."""
-    return max((best_baseline, best_lstm), key=lambda model: selection_key(validation[model]))
+    return choose(
+        (best_baseline, best_lstm),
+        lambda model: selection_key(validation[model]),
+        split="validation",
+        higher_is_better=True,
+    )
 
 
 def contract(scores: dict[str, dict[str, float]], lstm_variants: dict[str, dict], split: str) -> dict[str, dict]:

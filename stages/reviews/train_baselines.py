@@ -16,6 +16,7 @@ from pipelines.common.params import Params, load_params
 from pipelines.common.progress import progress
 from pipelines.common.provenance import library_versions
 from pipelines.common.runlog import pop_run_time, write_run_log
+from pipelines.common.selection import choose
 from pipelines.common.stage import run_stage
 from pipelines.reviews.classical import CLASSIFIERS, HYPERPARAMETER, FeatureSpec, fit_tuned, positive_score
 from pipelines.reviews.data import LABEL, read_reviews
@@ -64,7 +65,9 @@ def train_dataset(dataset: str, settings: Params, seed: int):
 
 def best_on_validation(summaries: dict[str, dict]) -> str:
     """Highest validation accuracy; ties go to the model listed first (the simpler feature set)."""
-    return max(summaries, key=lambda name: summaries[name]["validation_accuracy"])
+    return choose(
+        summaries, lambda name: summaries[name]["validation_accuracy"], split="validation", higher_is_better=True
+    )
 
 
 def main() -> None:

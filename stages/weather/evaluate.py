@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
-from pipelines.common.errors import DataError
 from pipelines.common.io import read_json, write_csv, write_json
 from pipelines.common.logs import get_logger
+from pipelines.common.selection import choose
 from pipelines.common.stage import run_stage
 from pipelines.reporting.plotting import plt, save_figure
 from pipelines.reporting.report import Figure, Section, render_report
@@ -88,15 +88,21 @@ def choose_best(validation_scores: pd.DataFrame, catalogue: dict[str, dict]) -> 
         and catalogue[model]["family"] in DEPLOYED_FAMILIES
         and not failed_validation(catalogue[model])
     ]
-    if not eligible:
-        raise DataError("no deployable model was evaluated")
-    return min(eligible, key=lambda model: validation_scores.loc[model, "rmse"])
+    return choose(
+        eligible,
+        lambda model: validation_scores.loc[model, "rmse"],
+        split="validation",
+        higher_is_better=False,
+        what="deployable model",
+    )
 
 
 def choose_reference(validation_scores: pd.DataFrame, catalogue: dict[str, dict]) -> str | None:
     """The run's reference: the reference baseline (ridge or XGBoost) with the lower validation RMSE."""
     references = [m for m in validation_scores.index if catalogue[m]["family"] == "reference"]
-    return min(references, key=lambda m: validation_scores.loc[m, "rmse"]) if references else None
+    if not references:
+        return None
+    return choose(references, lambda m: validation_scores.loc[m, "rmse"], split="validation", higher_is_better=False)
 
 
 def ratio_sentence(best: str, ratio: float, reference: str, goal: float = 0.90) -> str:
@@ -256,9 +262,13 @@ def choose_best_3h(validation_scores: pd.DataFrame, catalogue: dict[str, dict]) 
         and catalogue[model]["family"] in DEPLOYED_FAMILIES
         and validation_scores.loc[model, "rmse"] < persistence
     ]
-    if not eligible:
-        raise DataError("no deployable 3-hour-ahead model beats persistence_3h on validation")
-    return min(eligible, key=lambda model: validation_scores.loc[model, "rmse"])
+    return choose(
+        eligible,
+        lambda model: validation_scores.loc[model, "rmse"],
+        split="validation",
+        higher_is_better=False,
+        what="deployable 3-hour-ahead model that beats persistence_3h",
+    )
 
 
 def side_by_side(
