@@ -72,7 +72,12 @@ def target_verdicts(test: dict, best: str, baseline: str, targets: dict, rows: i
         f"Bands: accuracy {entry['band_accuracy']:.3f} against {dummy['band_accuracy']:.3f} for the majority band ("
         + ("above" if entry["band_accuracy"] > dummy["band_accuracy"] else "not above")
         + f" it): the target (≥ {targets['band_accuracy']}) is "
-        + ("met." if band_met else "not met."),
+        + ("met." if band_met else "not met.")
+        + (
+            f" Macro-F1 {entry['band_macro_f1']:.3f} against {dummy['band_macro_f1']:.3f} for the majority band."
+            if "band_macro_f1" in entry and "band_macro_f1" in dummy
+            else ""
+        ),
     ]
     if rows:
         error = float(np.sqrt(entry["band_accuracy"] * (1 - entry["band_accuracy"]) / rows))
@@ -256,3 +261,27 @@ def protocol_text(protocols: dict, client: dict) -> list[str]:
         )
     )
     return text
+
+
+def leak_target_text(protocols: dict, targets: dict) -> str:
+    """Whether the client's protocol, with and without the price in its imputation, would meet the targets."""
+    steps = protocols["steps"]
+    with_leak, without = protocols[steps[0]], protocols[steps[1]]
+
+    def verdict(entry: dict) -> tuple[float, float, str, str]:
+        accuracy, ratio = entry["band_accuracy"]["mean"], entry["mae"]["mean"] / entry["median_mae"]["mean"]
+        return (
+            accuracy,
+            ratio,
+            "meets" if accuracy >= targets["band_accuracy"] else "does not meet",
+            "meets" if ratio <= targets["mae_vs_baseline"] else "does not meet",
+        )
+
+    a, r, a_verdict, r_verdict = verdict(with_leak)
+    b, q, b_verdict, q_verdict = verdict(without)
+    return (
+        f"The client's protocol re-run here has band accuracy {a:.3f} ({a_verdict} the ≥ {targets['band_accuracy']} "
+        f"target) and an MAE {r:.3f} × its median baseline's ({r_verdict} the ≤ {targets['mae_vs_baseline']} target); "
+        f"the same protocol with the price out of the imputation has {b:.3f} ({b_verdict} it) and {q:.3f} × "
+        f"({q_verdict} it)."
+    )

@@ -100,3 +100,22 @@ def test_the_protocol_text_says_whether_the_client_code_reproduces_their_figures
     assert reproduced.endswith("the published code reproduces the published figures.")
     assert "does not reach the client's R² 0.257" in missed and "does not reach their band accuracy" in missed
     assert missed.endswith("of its runs).")
+
+
+def test_the_leak_target_sentence_flips_with_the_numbers():
+    from pipelines.freelance.text import leak_target_text
+
+    rest = (step(0.01, 0.38), step(0.0, 0.39))
+    sentence = leak_target_text(protocols(step(0.28, 0.64), step(0.03, 0.40), *rest), TARGETS)
+    assert "band accuracy 0.640 (meets the ≥ 0.62 target)" in sentence and "has 0.400 (does not meet it)" in sentence
+    assert "0.875 × its median baseline's (does not meet" in sentence
+    leaky = step(0.28, 0.64) | {"mae": {"mean": 3.0, "std": 0.1}}
+    assert "0.750 × its median baseline's (meets" in leak_target_text(protocols(leaky, step(0.03, 0.6), *rest), TARGETS)
+
+
+def test_the_band_verdict_gives_the_macro_f1_beside_the_majority_band():
+    both = scores(3.0, 0.65)
+    both["chosen"]["band_macro_f1"], both["dummy"]["band_macro_f1"] = 0.61, 0.19
+    assert target_verdicts(both, "chosen", "dummy", TARGETS)[1].endswith(
+        "Macro-F1 0.610 against 0.190 for the majority band."
+    )
