@@ -229,12 +229,22 @@ def protocol_text(protocols: dict, client: dict) -> list[str]:
     text.append("One change at a time, same models and seeds: " + "; then ".join(walk) + ".")
     verdicts = {metric: largest_step(protocols, metric) for metric in ("r2", "band_accuracy")}
     same = verdicts["r2"][0] == verdicts["band_accuracy"][0]
+
+    def resolved(step: str) -> bool:
+        before = protocols[steps[steps.index(step) - 1]]
+        return all(
+            distinguishable(before[m]["mean"], before[m]["std"], protocols[step][m]["mean"], protocols[step][m]["std"])
+            for m in ("r2", "band_accuracy")
+        )
+
     if same:
         step, _ = verdicts["r2"]
         verdict = (
             f"The largest move of both R² and band accuracy comes from {changes[step]} "
             f"({100 * verdicts['r2'][1]:.0f} % of the R² change and {100 * verdicts['band_accuracy'][1]:.0f} % of the "
-            "band-accuracy change from their code to ours)"
+            "band-accuracy change from their code to ours; "
+            + ("both moves exceed the seeds' spread" if resolved(step) else "within the seeds' spread")
+            + ")"
         )
     else:
         verdict = (
@@ -256,7 +266,7 @@ def protocol_text(protocols: dict, client: dict) -> list[str]:
         f"{second['r2']['mean']:.3f}"
         + (
             ": the price-imputed reliability, not the split, explains the client's figures."
-            if same and verdicts["r2"][0] == steps[1]
+            if same and verdicts["r2"][0] == steps[1] and resolved(steps[1])
             else "."
         )
     )

@@ -88,7 +88,12 @@ def test_the_protocol_text_names_the_step_that_moves_the_scores():
     assert "comes from change leak_free_split" in split_text[-1] and "explains" not in split_text[-1]
     assert "is not above the majority band's 0.400" in leak_text[-1]
     assert "is above the majority band's 0.400" in split_text[-1]
-    assert "(89 % of the R² change" in leak_text[-1]
+    assert "(89 % of the R² change" in leak_text[-1] and "both moves exceed the seeds' spread" in leak_text[-1]
+    noisy = protocols(
+        step(0.28, 0.64, std=0.2), step(0.03, 0.40, std=0.2), step(0.01, 0.38, std=0.2), step(0.0, 0.39, std=0.2)
+    )
+    noisy_text = protocol_text(noisy, CLIENT)[-1]
+    assert "within the seeds' spread" in noisy_text and "explains" not in noisy_text
 
 
 def test_the_protocol_text_says_whether_the_client_code_reproduces_their_figures():
