@@ -95,12 +95,14 @@ def add_baseline_and_chosen(
     dummy_bands = scores[f"bands_{DUMMY_CLASSIFIER}"]
     scores[BASELINE] = {key: scores[DUMMY_REGRESSOR][key] for key in price_keys} | {
         "band_accuracy": dummy_bands["band_accuracy"],
+        "band_macro_f1": dummy_bands["band_macro_f1"],
         "band_accuracy_cv": dummy_bands["band_accuracy_cv"],
     }
     half = summary["price"][price_model]["interval_half_width"]
     errors = np.abs(predictions[f"price_{price_model}"].to_numpy() - predictions["price"].to_numpy())
     scores[CHOSEN] = {key: scores[price_model][key] for key in price_keys} | {
         "band_accuracy": scores[f"bands_{band_model}"]["band_accuracy"],
+        "band_macro_f1": scores[f"bands_{band_model}"]["band_macro_f1"],
         "band_accuracy_cv": scores[f"bands_{band_model}"]["band_accuracy_cv"],
         "mae_vs_baseline": scores[price_model]["mae"] / scores[DUMMY_REGRESSOR]["mae"],
         "interval_coverage": float(np.mean(errors <= half)),

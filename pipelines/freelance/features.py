@@ -57,15 +57,20 @@ class ReliabilityFeatures(BaseEstimator, TransformerMixin):
         return np.array(RELIABILITY_OUTPUTS, dtype=object)
 
 
-def make_features(text: dict, prior_reviews: float) -> ColumnTransformer:
-    """TF-IDF of the title (`text`: max_features, min_df, ngram_max, sublinear_tf) + reliability + level."""
-    tfidf = TfidfVectorizer(
+def title_tfidf(text: dict) -> TfidfVectorizer:
+    """The title's TF-IDF (`text`: max_features, min_df, ngram_max, sublinear_tf), English stop words removed."""
+    return TfidfVectorizer(
         max_features=text["max_features"],
         min_df=text["min_df"],
         ngram_range=(1, text["ngram_max"]),
         sublinear_tf=text["sublinear_tf"],
         stop_words="english",
     )
+
+
+def make_features(text: dict, prior_reviews: float) -> ColumnTransformer:
+    """TF-IDF of the title (`title_tfidf`) + reliability + level."""
+    tfidf = title_tfidf(text)
     reliability = Pipeline([("bayes", ReliabilityFeatures(prior_reviews)), ("scale", StandardScaler())])
     level = OneHotEncoder(categories=[list(LEVEL_ORDER)], handle_unknown="ignore")
     return ColumnTransformer(

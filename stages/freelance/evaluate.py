@@ -27,7 +27,7 @@ from pipelines.freelance.paths import (
 )
 from pipelines.freelance.report import BASELINE, CHOSEN, KERAS, write_report
 from pipelines.freelance.split import read_split
-from pipelines.freelance.text import target_verdicts
+from pipelines.freelance.text import leak_target_text, target_verdicts
 
 log = get_logger("freelance.evaluate")
 
@@ -50,8 +50,8 @@ def main() -> None:
     metrics = metrics_contract(scores, prepared, summary, (price_model, band_model), targets, client)
     write_json(METRICS, metrics)
     write_csv(TEST_PREDICTIONS, predictions, index=False, float_format="%.5f")
-    verdicts = target_verdicts(scores, CHOSEN, BASELINE, targets, len(test))
     protocols = read_json(PROTOCOLS)
+    verdicts = [*target_verdicts(scores, CHOSEN, BASELINE, targets, len(test)), leak_target_text(protocols, targets)]
     write_report(metrics, summary, keras_summary, prepared, protocols, predictions, verdicts, price_model, band_model)
     log.info(
         "chosen %s + %s: test MAE %.3f (median baseline %.3f), band accuracy %.4f (majority %.4f)",

@@ -1,10 +1,12 @@
-"""Stage `freelance_protocols`: the client's split protocol against ours, same models and seeds
-(pipelines/freelance/protocol.py): how much of a score difference the protocol alone makes.
+"""Stage `freelance_protocols`: the client's published protocol re-run, then changed one step at a time into
+ours with the same models and seeds (pipelines/freelance/protocol.py): which change moves the scores.
 
 A diagnosis that reads every row by design; no served model or choice depends on it.
 """
 
 from __future__ import annotations
+
+import pandas as pd
 
 from pipelines.common.io import write_json
 from pipelines.common.logs import get_logger
@@ -23,7 +25,9 @@ def main() -> None:
     freelance = load_params("freelance")
     data, split, features = freelance.section("data"), freelance.section("split"), freelance.section("features")
     protocols = freelance.section("protocols")
-    gigs = read_gigs(resolve(data.get("path", type_=str)), tuple(data.string_list("level_artefacts", [])))
+    path, artefacts = resolve(data.get("path", type_=str)), tuple(data.string_list("level_artefacts", []))
+    raw_levels = pd.read_csv(path, dtype=str, keep_default_na=False)["seller_level"].str.strip()
+    gigs = read_gigs(path, artefacts).assign(level_artefact=raw_levels.isin(artefacts).to_numpy())
     seeds = seed_list(protocols.integer("seed"), protocols.integer("seeds", minimum=1), "freelance.protocols.seeds")
     results = compare_protocols(
         gigs,
@@ -34,9 +38,9 @@ def main() -> None:
         features.number("prior_reviews", minimum=0),
     )
     write_json(PROTOCOLS, results)
-    for name in ("client", "leak_free"):
+    for name in results["steps"]:
         log.info(
-            "%s protocol: MAE %.3f ± %.3f, R² %.3f ± %.3f, band accuracy %.3f ± %.3f",
+            "%s: MAE %.3f ± %.3f, R² %.3f ± %.3f, band accuracy %.3f ± %.3f",
             name,
             results[name]["mae"]["mean"],
             results[name]["mae"]["std"],
