@@ -14,11 +14,6 @@ from pipelines.reporting.plotting import plt, save_figure
 from pipelines.reporting.report import Figure
 
 
-def _save(fig, path: Path, source: str, caption: str) -> Figure:
-    fig.tight_layout()
-    return Figure(save_figure(fig, path, source), caption)
-
-
 def price_distribution(prices: np.ndarray, fence: float, edges: tuple[float, float], path: Path, source: str) -> Figure:
     """Histogram of log prices with the outlier fence and the band edges."""
     fig, ax = plt.subplots(figsize=(9, 4.2))
@@ -34,7 +29,10 @@ def price_distribution(prices: np.ndarray, fence: float, edges: tuple[float, flo
         ylabel="gigs",
     )
     ax.legend()
-    return _save(fig, path, source, "Distribution of the training prices: a few package values and a long right tail.")
+    return Figure(
+        save_figure(fig, path, source, tight_layout=True),
+        "Distribution of the training prices: a few package values and a long right tail.",
+    )
 
 
 def price_vs_reliability(
@@ -51,7 +49,9 @@ def price_vs_reliability(
         ylabel="price (thousands of PKR, log scale)",
     )
     fig.colorbar(points, ax=ax, label="log10(1 + reviews)")
-    return _save(fig, path, source, "Each dot is a gig; unrated gigs sit at the prior mean.")
+    return Figure(
+        save_figure(fig, path, source, tight_layout=True), "Each dot is a gig; unrated gigs sit at the prior mean."
+    )
 
 
 def price_by_level(frame: pd.DataFrame, path: Path, source: str) -> Figure:
@@ -67,7 +67,10 @@ def price_by_level(frame: pd.DataFrame, path: Path, source: str) -> Figure:
         xlabel="seller level ('none': no badge shown)",
         ylabel="price (thousands of PKR, log scale)",
     )
-    return _save(fig, path, source, "Median, quartiles and extremes of the price for each seller level.")
+    return Figure(
+        save_figure(fig, path, source, tight_layout=True),
+        "Median, quartiles and extremes of the price for each seller level.",
+    )
 
 
 def model_comparison(table: pd.DataFrame, metric: str, label: str, path: Path, source: str, title: str) -> Figure:
@@ -80,7 +83,10 @@ def model_comparison(table: pd.DataFrame, metric: str, label: str, path: Path, s
     ax.set_yticks(positions, table.index)
     ax.set(title=title, xlabel=label, ylabel="model")
     ax.legend(loc="lower right")
-    return _save(fig, path, source, f"{label}: mean ± std over the CV folds, and on the test split.")
+    return Figure(
+        save_figure(fig, path, source, tight_layout=True),
+        f"{label}: mean ± std over the CV folds, and on the test split.",
+    )
 
 
 def predicted_vs_actual(actual: np.ndarray, predicted: np.ndarray, model: str, path: Path, source: str) -> Figure:
@@ -90,7 +96,9 @@ def predicted_vs_actual(actual: np.ndarray, predicted: np.ndarray, model: str, p
     ax.plot([0, top], [0, top], color="0.4", linestyle="--", label="perfect")
     ax.set(title=f"{model}: predicted against actual price (test)", xlabel="actual (k PKR)", ylabel="predicted (k PKR)")
     ax.legend()
-    return _save(fig, path, source, "Points below the diagonal are under-priced by the model.")
+    return Figure(
+        save_figure(fig, path, source, tight_layout=True), "Points below the diagonal are under-priced by the model."
+    )
 
 
 def band_confusion(matrix: np.ndarray, model: str, path: Path, source: str) -> Figure:
@@ -102,4 +110,4 @@ def band_confusion(matrix: np.ndarray, model: str, path: Path, source: str) -> F
     ax.set_yticks(range(3), BANDS)
     ax.grid(False)
     ax.set(title=f"{model}: price bands (test)", xlabel="predicted band", ylabel="actual band")
-    return _save(fig, path, source, "Rows: actual band; columns: predicted band.")
+    return Figure(save_figure(fig, path, source, tight_layout=True), "Rows: actual band; columns: predicted band.")
