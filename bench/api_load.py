@@ -194,7 +194,7 @@ def with_cpu(server: subprocess.Popen, run) -> dict:
 def median(values: list[float]) -> float:
     ordered = sorted(values)
     middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return ordered[middle] if len(ordered) % 2 else round((ordered[middle - 1] + ordered[middle]) / 2, 3)
 
 
 def interleaved(runs: dict[str, Callable[[], dict]], rounds: int) -> dict[str, dict]:
@@ -403,7 +403,7 @@ def main() -> None:
     write_json(
         args.output,
         {
-            "command": f"python bench/api_load.py --seconds {args.seconds}",
+            "command": f"python bench/api_load.py --seconds {args.seconds} --rounds {args.rounds}",
             "measured_at": utc_now(),
             "commit": git_commit(),
             "code_served": "this checkout" if args.code == ROOT else str(args.code),
