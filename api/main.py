@@ -505,7 +505,7 @@ def cached_day(service: Service | None, scope: Any) -> tuple[dt.date, tuple[int,
         if day is None:
             return None
         _, value = service.store.cache.lookup(("day", day))
-    except (BadInput, DatabaseUnavailable):  # the handler words these
+    except Exception:  # a bad date, an unreadable database…: the handler meets the same error and words it
         return None
     return None if value is MISSING or value is None else (day, value)
 

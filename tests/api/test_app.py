@@ -549,3 +549,18 @@ def test_a_cached_day_is_answered_by_the_fast_path_exactly_as_by_the_handler(cli
         assert cached_day(service, scope | {"path": other}) is None
     assert cached_day(service, scope | {"query_string": b"a=1"}) is None
     assert cached_day(None, scope) is None  # before the lifespan made the service
+
+
+def test_the_fast_path_leaves_any_error_of_the_cache_to_the_handler(client, monkeypatch) -> None:
+    from api.main import cached_day
+
+    service = client.app.state.service
+    assert client.get("/predictions/2025-03-19").status_code == 200  # cached now
+
+    def fails(key):
+        raise PermissionError("database file: permission denied")
+
+    monkeypatch.setattr(service.store.cache, "lookup", fails)
+    assert cached_day(service, {"type": "http", "method": "GET", "path": "/predictions/2025-03-19"}) is None
+    answer = client.get("/predictions/2025-03-19")  # the handler meets it: the app's own 500, logged
+    assert answer.status_code == 500 and answer.json() == {"detail": "internal error (logged on the server)"}
