@@ -223,6 +223,17 @@ def round_ratios(figures: dict[str, dict], numerator: str, denominator: str, key
     return [round(a[key] / b[key], 3) for a, b in pairs if a[key] and b[key]]
 
 
+def credit_model(model_dir: Path) -> dict:
+    """Which credit model was served: its folder (relative to the project when inside it) and its card's version."""
+    card = json.loads((model_dir / "model_card.json").read_text(encoding="utf-8"))
+    shown = model_dir.resolve()
+    return {
+        "dir": str(shown.relative_to(ROOT)) if shown.is_relative_to(ROOT) else str(model_dir),
+        "version": card.get("version"),
+        "threshold": card.get("decision", {}).get("threshold"),
+    }
+
+
 def first_prediction_date(database: Path) -> str:
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
         (value,) = connection.execute("select min(target_time) from predictions").fetchone()
@@ -413,6 +424,7 @@ def main() -> None:
                 "load_generator": "wrk, 127.0.0.1, on the same cores as the server",
             },
             "database": database_kind,
+            "credit_model": credit_model(args.credit_model_dir),
             "endpoint": f"GET /predictions/{day}",
             "results": results,
             "goals": {
