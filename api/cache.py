@@ -3,8 +3,8 @@
 Stored predictions change only when the batch job writes, so the service answers repeated questions
 from memory. A SQLite database has changed when its file was replaced (inode), resized or touched, when
 the "file change counter" of its header moved (SQLite increments it at every committed write in
-rollback-journal mode), or when its write-ahead log changed: a few microseconds of `stat` and `pread`
-per request, so a new batch run is served at once. Other databases (PostgreSQL) cannot be watched
+rollback-journal mode), or when its write-ahead log changed: a `stat` and a `pread` per request
+(`SqliteWatch`), so a new batch run is served at once. Other databases (PostgreSQL) cannot be watched
 that cheaply: their cached answers live `ttl_s` seconds.
 """
 
@@ -21,28 +21,58 @@ from typing import Any
 MISSING = object()
 
 
-SQLITE_CHANGE_COUNTER = slice(24, 28)  # bytes of the database header (sqlite.org/fileformat.html)
+SQLITE_HEADER_BYTES = 28  # up to the "file change counter" (bytes 24-27; sqlite.org/fileformat.html)
+SQLITE_WAL_MODE = 2  # bytes 18-19 of the header (write and read versions): 1 rollback journal, 2 write-ahead log
 
 
-def sqlite_generation(path: Path) -> Callable[[], Hashable]:
-    """What identifies one state of a SQLite database; FileNotFoundError when the file is missing."""
-    wal = path.with_name(path.name + "-wal")
+class SqliteWatch:
+    """What identifies one state of a SQLite database (call it); FileNotFoundError when the file is missing.
 
-    def generation() -> Hashable:
-        descriptor = os.open(path, os.O_RDONLY)
-        try:
-            main = os.fstat(descriptor)
-            counter = os.pread(descriptor, 4, SQLITE_CHANGE_COUNTER.start)
-        finally:
-            os.close(descriptor)
-        try:
-            log = os.stat(wal)
-            extra = (log.st_ino, log.st_size, log.st_mtime_ns)
-        except FileNotFoundError:
-            extra = None
-        return main.st_ino, main.st_size, main.st_mtime_ns, counter, extra
+    Called before every cached answer, so it costs two system calls: a `stat` of the path (a replaced file
+    has another inode, a written one another size or mtime) and a `pread` of the header through a descriptor
+    kept open on the file at that path (reopened as soon as the path names another inode, so a replaced file
+    is held only until the next call). The header says whether the database is in write-ahead-log mode: only
+    then is the `-wal` file stat'ed too (a commit there does not move the main file's change counter).
+    """
 
-    return generation
+    def __init__(self, path: Path):
+        self.path = path
+        self.wal = path.with_name(path.name + "-wal")
+        self._lock = threading.Lock()  # the event loop and worker threads share the descriptor
+        self._descriptor: int | None = None
+        self._inode: tuple[int, int] | None = None
+
+    def __call__(self) -> Hashable:
+        main = os.stat(self.path)
+        with self._lock:
+            if self._inode != (main.st_dev, main.st_ino):
+                self._reopen()
+            assert self._descriptor is not None
+            header = os.pread(self._descriptor, SQLITE_HEADER_BYTES, 0)
+        extra = None
+        if len(header) == SQLITE_HEADER_BYTES and header[18] == SQLITE_WAL_MODE:
+            try:
+                log = os.stat(self.wal)
+                extra = (log.st_ino, log.st_size, log.st_mtime_ns)
+            except FileNotFoundError:
+                pass
+        return main.st_ino, main.st_size, main.st_mtime_ns, header[18:], extra
+
+    def _reopen(self) -> None:
+        self._close()
+        descriptor = os.open(self.path, os.O_RDONLY)
+        opened = os.fstat(descriptor)
+        self._descriptor, self._inode = descriptor, (opened.st_dev, opened.st_ino)
+
+    def _close(self) -> None:
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+        self._descriptor = self._inode = None
+
+    def close(self) -> None:
+        """Closes the descriptor (the next call reopens it)."""
+        with self._lock:
+            self._close()
 
 
 def ttl_generation(ttl_s: float) -> Callable[[], Hashable]:

@@ -41,7 +41,7 @@ DEFAULT_MAX_PERIOD_DAYS = 31
 MAX_PERIOD_LIMIT = 3660  # ten years: anything longer is a typo, not a setting
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 MAX_BODY_LIMIT = 16 * 1024 * 1024
-DEFAULT_SCORING_THREADS = 2
+DEFAULT_SCORING_THREADS = 1  # bench/api_load.py: two scoring threads spent more CPU per score than one
 DEFAULT_BODY_TIMEOUT_S = 10
 DEFAULT_HEADER_TIMEOUT_S = 10.0
 DEFAULT_EVENTS_RETENTION_DAYS = 90
@@ -173,8 +173,9 @@ class Settings(BaseSettings):
         DEFAULT_SCORING_THREADS,
         **_variable(
             "SCORING_THREADS",
-            "`/credit/score` requests computed at once (one per core here); the others wait without holding a "
-            "thread, so the event loop and the weather reads always have threads left",
+            "`/credit/score` requests computed at once; the others wait without holding a thread, so the event loop "
+            "and the weather reads always have threads left. Scoring is mostly Python holding the GIL: a second "
+            "thread adds GIL contention rather than a core",
             unit="threads",
         ),
     )

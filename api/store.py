@@ -26,7 +26,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from api.cache import AnswerCache, sqlite_generation, ttl_generation
+from api.cache import AnswerCache, SqliteWatch, ttl_generation
 from pipelines.common.paths import ROOT
 from pipelines.weather import database
 
@@ -101,8 +101,8 @@ class PredictionStore:
         if self.sqlite_path is not None:
             self._secrets += [str(self.sqlite_path), str(self.sqlite_path.resolve())]
         self.engine = open_engine(url)
-        watch = sqlite_generation(self.sqlite_path) if self.sqlite_path else ttl_generation(cache_ttl_s)
-        self.cache = AnswerCache(self._guarded(watch))
+        self._watch = SqliteWatch(self.sqlite_path) if self.sqlite_path else None
+        self.cache = AnswerCache(self._guarded(self._watch or ttl_generation(cache_ttl_s)))
 
     def _guarded(self, generation: Callable[[], T]) -> Callable[[], T]:
         def checked() -> T:
@@ -134,6 +134,8 @@ class PredictionStore:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._watch is not None:
+            self._watch.close()
 
     def _read(self, query: Callable[..., T], *args: Any) -> T:
         if self.sqlite_path is not None and not self.sqlite_path.is_file():

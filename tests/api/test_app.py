@@ -531,20 +531,36 @@ def test_days_a_and_the_fixture_agree(client) -> None:
 
 
 def test_a_cached_day_is_answered_by_the_fast_path_exactly_as_by_the_handler(client, caplog) -> None:
-    from api.main import CachedDayFastPath
+    from api.main import cached_day
 
     caplog.set_level(logging.INFO, logger="api")
-    fast = CachedDayFastPath(None, lambda: client.app.state.service)
+    service = client.app.state.service
     scope = {"type": "http", "method": "GET", "path": "/predictions/2025-03-19", "query_string": b""}
-    assert fast._cached(scope) is None  # nothing cached yet: the handler answers
+    assert cached_day(service, scope) is None  # nothing cached yet: the handler answers
     first = client.get("/predictions/2025-03-19")
-    assert fast._cached(scope) is not None  # now the fast path would
+    assert cached_day(service, scope) is not None  # now the fast path does
     second = client.get("/predictions/2025-03-19")
     assert second.status_code == first.status_code == 200 and second.content == first.content
-    assert second.headers["content-type"] == first.headers["content-type"] == "application/json"
-    assert second.headers["x-content-type-options"] == "nosniff"  # the guard wraps the fast path too
+    assert second.headers.raw == first.headers.raw  # the guard's security headers included, in the same order
+    assert second.headers["x-content-type-options"] == "nosniff"
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("GET /predictions/2025-03-19")]
     assert lines == ["GET /predictions/2025-03-19: 8 predictions"] * 2
     for other in ("/predictions/2025-13-45", "/predictions/combined", "/predictions/2025-03-19x"):
-        assert fast._cached(scope | {"path": other}) is None
-    assert fast._cached(scope | {"query_string": b"a=1"}) is None
+        assert cached_day(service, scope | {"path": other}) is None
+    assert cached_day(service, scope | {"query_string": b"a=1"}) is None
+    assert cached_day(None, scope) is None  # before the lifespan made the service
+
+
+def test_the_fast_path_leaves_any_error_of_the_cache_to_the_handler(client, monkeypatch) -> None:
+    from api.main import cached_day
+
+    service = client.app.state.service
+    assert client.get("/predictions/2025-03-19").status_code == 200  # cached now
+
+    def fails(key):
+        raise PermissionError("database file: permission denied")
+
+    monkeypatch.setattr(service.store.cache, "lookup", fails)
+    assert cached_day(service, {"type": "http", "method": "GET", "path": "/predictions/2025-03-19"}) is None
+    answer = client.get("/predictions/2025-03-19")  # the handler meets it: the app's own 500, logged
+    assert answer.status_code == 500 and answer.json() == {"detail": "internal error (logged on the server)"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from api.cache import MISSING, AnswerCache, sqlite_generation, ttl_generation
+from api.cache import MISSING, AnswerCache, SqliteWatch, ttl_generation
 from tests.api.conftest import build_database
 
 
@@ -54,7 +54,7 @@ def test_a_sqlite_write_changes_the_generation_even_with_the_same_size_and_mtime
 
     path = tmp_path / "weather.sqlite"
     build_database(path)
-    generation = sqlite_generation(path)
+    generation = SqliteWatch(path)
     before, stat = generation(), path.stat()
     assert generation() == before
     engine = database.make_engine(f"sqlite:///{path}")
@@ -68,7 +68,7 @@ def test_a_sqlite_write_changes_the_generation_even_with_the_same_size_and_mtime
 
 def test_a_missing_sqlite_file_raises(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
-        sqlite_generation(tmp_path / "nowhere.sqlite")()
+        SqliteWatch(tmp_path / "nowhere.sqlite")()
 
 
 def test_other_databases_expire_after_the_ttl(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,3 +82,44 @@ def test_other_databases_expire_after_the_ttl(monkeypatch: pytest.MonkeyPatch) -
     assert generation() == first
     now[0] = 105.0
     assert generation() != first
+
+
+def _open_descriptors_on(path: Path) -> int:
+    folder = Path(f"/proc/{os.getpid()}/fd")
+    count = 0
+    for entry in folder.iterdir():
+        try:
+            count += os.readlink(entry).startswith(str(path))
+        except OSError:
+            continue
+    return count
+
+
+def test_a_replaced_sqlite_file_changes_the_generation_and_the_old_one_is_let_go(tmp_path: Path) -> None:
+    path, other = tmp_path / "weather.sqlite", tmp_path / "copy.sqlite"
+    build_database(path)
+    other.write_bytes(path.read_bytes())  # the same bytes, another inode
+    watch = SqliteWatch(path)
+    before = watch()
+    os.replace(other, path)
+    assert watch() != before
+    assert _open_descriptors_on(path) == 1  # one, on the new file: none left on "weather.sqlite (deleted)"
+    watch.close()
+    assert _open_descriptors_on(path) == 0
+
+
+def test_a_commit_in_write_ahead_log_mode_changes_the_generation(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "weather.sqlite"
+    build_database(path)
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        watch = SqliteWatch(path)
+        before = watch()
+        with connection:  # committed to the -wal file: the main file and its change counter stay as they were
+            connection.execute("UPDATE predictions SET predicted_temperature = predicted_temperature + 1")
+        assert watch() != before
+    finally:
+        connection.close()

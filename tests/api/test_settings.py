@@ -73,7 +73,7 @@ def test_the_defaults_without_any_variable(environment: pytest.MonkeyPatch) -> N
     assert settings.events_url == f"sqlite:///{ROOT}/data/db/credit_events.sqlite"  # anchored at the root
     assert settings.monitoring_summary == ROOT / "reports/credit/monitoring.json"
     assert (settings.cars_model_dir, settings.freelance_model_dir) == (ROOT / "models/cars", ROOT / "models/freelance")
-    assert (settings.max_body_bytes, settings.body_timeout_s, settings.scoring_threads) == (65536, 10, 2)
+    assert (settings.max_body_bytes, settings.body_timeout_s, settings.scoring_threads) == (65536, 10, 1)
     assert (settings.events_retention_days, settings.header_timeout_s) == (90, 10.0)
 
 
@@ -135,7 +135,7 @@ def test_values_are_read_from_their_variable_only(environment: pytest.MonkeyPatc
     environment.setenv("log_level", "DEBUG")
     environment.setenv("Scoring_Threads", "5")
     settings = Settings.from_env()
-    assert (settings.max_period_days, settings.log_level, settings.scoring_threads) == (31, "INFO", 2)
+    assert (settings.max_period_days, settings.log_level, settings.scoring_threads) == (31, "INFO", 1)
     assert "elsewhere" not in settings.database_url
     environment.setenv("SCORING_THREADS", "5")
     environment.setenv("CARS_MODEL_DIR", "other/cars")
