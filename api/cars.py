@@ -40,14 +40,14 @@ async def get_cars(request: Request) -> CarPricer:  # async: no worker thread fo
 CarsDep = Annotated[CarPricer, Depends(get_cars)]
 
 EXAMPLE_ESTIMATE = {
-    "price": 12860.0,
-    "lower": 10470.0,
-    "upper": 15980.0,
+    "price": 12720.0,
+    "lower": 10480.0,
+    "upper": 15750.0,
     "interval_coverage": 0.9,
     "currency": "EUR",
     "age_years": 4,
     "model": "xgboost",
-    "model_version": "xgboost-3634b8673438",
+    "model_version": "xgboost-e9d24f44f85d",
     "warnings": [],
 }
 RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -261,7 +261,7 @@ class Health(BaseModel):
                         "available": True,
                         "detail": None,
                         "model_dir": "/app/models/cars",
-                        "version": "xgboost-3634b8673438",
+                        "version": "xgboost-e9d24f44f85d",
                     },
                     "freelance": {
                         "available": True,

@@ -5,7 +5,11 @@
 - `linear`: ridge regression of log price on one-hot make/model/fuel/gear/offer type, age, age²,
   log mileage and log power.
 - `xgboost`: gradient-boosted trees on log price, native categories, monotone constraints that make an
-  older or more driven car never dearer, all else equal.
+  older or more driven car never dearer, all else equal; optional derived inputs (`BOOSTING_FEATURES`), each
+  computed from the training rows only: the make/model pair as one category, the power relative to the
+  model's median power, the model's number of training listings, and target encodings of the make, the
+  make/model, the make/model/power and the make/model/fuel/gear groups (scikit-learn's `TargetEncoder`,
+  cross-fitted on the training rows). None of them reads `year` or `mileage`, so the constraints still hold.
 
 Every model takes the raw listing fields (`schema.FEATURES`) and predicts a price in EUR.
 """
@@ -21,8 +25,9 @@ from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.linear_model import Ridge
 from sklearn.metrics import mean_absolute_error, r2_score
+from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler, TargetEncoder
 from xgboost import XGBRegressor
 
 from pipelines.cars.schema import CATEGORICAL, FEATURES
@@ -30,10 +35,20 @@ from pipelines.common.errors import ParamError
 
 MODELS = ("expert", "linear", "xgboost")
 FAMILIES = {"expert": "expert rule (baseline)", "linear": "linear (log price)", "xgboost": "gradient boosting"}
-# Model inputs after CarFeatures, in this order (the monotone constraints follow it).
+# Model inputs after CarFeatures without derived inputs, in this order.
 MODEL_COLUMNS = ("age", "mileage", "hp", *CATEGORICAL)
 # −1: the price may only fall as the value grows, all else equal.
 MONOTONE = {"age": -1, "mileage": -1}
+# The derived inputs `make_boosting` may add (params.yaml `cars.train.xgboost.features`); none reads year or
+# mileage, which keeps the monotone constraints on age and mileage a guarantee on the raw listing.
+DERIVED = ("make_model", "hp_relative", "model_count")
+TARGET_ENCODED = {
+    "make": ("make",),
+    "make_model": ("make", "model"),
+    "make_model_hp": ("make", "model", "hp"),
+    "make_model_fuel_gear": ("make", "model", "fuel", "gear"),
+}
+BOOSTING_FEATURES = (*DERIVED, "target_encoding")
 
 
 def ages(year: pd.Series | np.ndarray, listing_year: int) -> np.ndarray:
@@ -52,19 +67,55 @@ def depreciation_factor(age: np.ndarray | float, rates: list[float], tail_rate: 
     return kept[whole]
 
 
+def _make_model(X: pd.DataFrame) -> pd.Series:
+    return X["make"].astype(str) + " | " + X["model"].astype(str)
+
+
+def _by_group(stats: pd.Series, X: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    index = pd.MultiIndex.from_frame(X[keys].astype(str)) if len(keys) > 1 else X[keys[0]].astype(str)
+    return stats.reindex(index).to_numpy(dtype=float)
+
+
 class CarFeatures(TransformerMixin, BaseEstimator):
-    """Raw listing fields → model inputs: the age from `year`, categories with the training levels.
+    """Raw listing fields → model inputs: the age from `year`, categories with the training levels, and the
+    derived inputs named in `derived` (a subset of DERIVED), their statistics from the rows `fit` saw.
 
     `categorical=True` gives pandas categories with the levels seen in training (XGBoost's native
-    categories; a level unseen in training becomes missing); otherwise text (for the one-hot encoder)."""
+    categories; a level unseen in training becomes missing); otherwise text (for the one-hot encoder).
+    `hp_relative` is the power over the median power of the make/model's training listings (else the make's,
+    else every listing's); `model_count` is how many training listings the make/model has (0 if unseen)."""
 
-    def __init__(self, listing_year: int = 2021, categorical: bool = True):
+    def __init__(self, listing_year: int = 2021, categorical: bool = True, derived: tuple[str, ...] = ()):
         self.listing_year = listing_year
         self.categorical = categorical
+        self.derived = derived
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> CarFeatures:
+        unknown = sorted(set(self.derived) - set(DERIVED))
+        if unknown:
+            raise ParamError("cars.train.xgboost.features", f"unknown {unknown}; known: {', '.join(DERIVED)}")
         self.levels_ = {name: sorted(X[name].dropna().astype(str).unique()) for name in CATEGORICAL}
+        self.make_model_levels_ = sorted(_make_model(X).unique())
+        text = X[["make", "model"]].astype(str).assign(hp=X["hp"].to_numpy(dtype=float))
+        self.hp_median_ = {
+            "model": text.groupby(["make", "model"])["hp"].median(),
+            "make": text.groupby("make")["hp"].median(),
+            "all": float(text["hp"].median()),
+        }
+        self.model_count_ = text.groupby(["make", "model"]).size()
         return self
+
+    def _derived(self, X: pd.DataFrame) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if "make_model" in self.derived:
+            out["make_model"] = pd.Categorical(_make_model(X), categories=self.make_model_levels_)
+        if "hp_relative" in self.derived:
+            median = pd.Series(_by_group(self.hp_median_["model"], X, ["make", "model"]))
+            median = median.fillna(pd.Series(_by_group(self.hp_median_["make"], X, ["make"])))
+            out["hp_relative"] = X["hp"].to_numpy(dtype=float) / median.fillna(self.hp_median_["all"]).to_numpy()
+        if "model_count" in self.derived:
+            out["model_count"] = np.nan_to_num(_by_group(self.model_count_, X, ["make", "model"]), nan=0.0)
+        return out
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame(
@@ -81,10 +132,61 @@ class CarFeatures(TransformerMixin, BaseEstimator):
                 out[name] = pd.Categorical(values, categories=self.levels_[name])
             else:
                 out[name] = values.astype(str).where(values.notna(), "missing")
+        for name, values in self._derived(X).items():
+            out[name] = values
         return out
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        return np.array(MODEL_COLUMNS, dtype=object)
+        return np.array([*MODEL_COLUMNS, *(name for name in DERIVED if name in self.derived)], dtype=object)
+
+
+class GroupTargetEncoding(TransformerMixin, BaseEstimator):
+    """Adds, for each group of TARGET_ENCODED, scikit-learn's `TargetEncoder` value of the listing's group:
+    the training target mean of the group, shrunk towards the overall mean (`smooth="auto"`). On the
+    training rows (`fit_transform`) each value is cross-fitted (`cv` folds: a row's own price is never in
+    its encoding); on other rows the encoder fitted on every training row is used; an unseen group gets the
+    overall mean. `enabled=False` passes the inputs through unchanged."""
+
+    def __init__(self, enabled: bool = True, cv: int = 5, seed: int = 0):
+        self.enabled = enabled
+        self.cv = cv
+        self.seed = seed
+
+    @staticmethod
+    def _keys(X: pd.DataFrame) -> pd.DataFrame:
+        text = {name: X[name].astype(str) for name in ("make", "model", "fuel", "gear")}
+        text["hp"] = X["hp"].map("{:g}".format)
+
+        def joined(keys: tuple[str, ...]) -> pd.Series:
+            out = text[keys[0]]
+            for key in keys[1:]:
+                out = out + " | " + text[key]
+            return out
+
+        return pd.DataFrame({name: joined(keys) for name, keys in TARGET_ENCODED.items()}, index=X.index)
+
+    def _encoder(self) -> TargetEncoder:
+        folds = KFold(self.cv, shuffle=True, random_state=self.seed)
+        return TargetEncoder(target_type="continuous", smooth="auto", cv=folds)
+
+    def _join(self, X: pd.DataFrame, encoded: np.ndarray) -> pd.DataFrame:
+        columns = {f"te_{name}": encoded[:, i] for i, name in enumerate(TARGET_ENCODED)}
+        return X.assign(**columns)
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> GroupTargetEncoding:
+        self.fit_transform(X, y)
+        return self
+
+    def fit_transform(self, X: pd.DataFrame, y: np.ndarray = None, **fit_params: Any) -> pd.DataFrame:
+        if not self.enabled:
+            return X
+        self.encoder_ = self._encoder()
+        return self._join(X, self.encoder_.fit_transform(self._keys(X), y))
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        if not self.enabled:
+            return X
+        return self._join(X, self.encoder_.transform(self._keys(X)))
 
 
 class ExpertRule(RegressorMixin, BaseEstimator):
@@ -183,18 +285,30 @@ def make_linear(alpha: float, min_frequency: int, listing_year: int) -> Transfor
     return TransformedTargetRegressor(pipeline, func=np.log, inverse_func=np.exp, check_inverse=False)
 
 
-def make_boosting(params: dict[str, Any], listing_year: int, seed: int, threads: int) -> TransformedTargetRegressor:
-    """XGBoost on log price with native categories and the monotone constraints of MONOTONE."""
-    constraints = tuple(MONOTONE.get(name, 0) for name in MODEL_COLUMNS)
+def make_boosting(
+    params: dict[str, Any], listing_year: int, seed: int, threads: int, features: tuple[str, ...] = ()
+) -> TransformedTargetRegressor:
+    """XGBoost on log price with native categories, the derived inputs named in `features` (a subset of
+    BOOSTING_FEATURES) and the monotone constraints of MONOTONE (given by column name)."""
+    unknown = sorted(set(features) - set(BOOSTING_FEATURES))
+    if unknown:
+        raise ParamError("cars.train.xgboost.features", f"unknown {unknown}; known: {', '.join(BOOSTING_FEATURES)}")
     model = XGBRegressor(
         **params,
         enable_categorical=True,
         tree_method="hist",
-        monotone_constraints=constraints,
+        monotone_constraints=dict(MONOTONE),
         random_state=seed,
         n_jobs=threads,
     )
-    pipeline = Pipeline([("features", CarFeatures(listing_year, categorical=True)), ("model", model)])
+    derived = tuple(name for name in DERIVED if name in features)
+    pipeline = Pipeline(
+        [
+            ("features", CarFeatures(listing_year, categorical=True, derived=derived)),
+            ("encode", GroupTargetEncoding(enabled="target_encoding" in features, seed=seed)),
+            ("model", model),
+        ]
+    )
     return TransformedTargetRegressor(pipeline, func=np.log, inverse_func=np.exp, check_inverse=False)
 
 

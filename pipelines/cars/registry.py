@@ -72,7 +72,11 @@ def build_card(
             "test": metrics["test"][best],
             "expert_test": metrics["test"]["expert"],
         },
-        "features": {"inputs": [*CATEGORICAL, "year", "mileage", "hp"], "monotone_decreasing": ["age", "mileage"]},
+        "features": {
+            "inputs": [*CATEGORICAL, "year", "mileage", "hp"],
+            "derived_from_training_rows": list(spec["params"].get("features", [])),
+            "monotone_decreasing": ["age", "mileage"],
+        },
         "training_ranges": training_ranges(train),
         "vocabulary": vocabulary(train),
         "data": {

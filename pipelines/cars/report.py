@@ -40,6 +40,19 @@ def _history_table(summary: dict) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["family", "candidate"])
 
 
+def _derived_text(summary: dict) -> str:
+    """The boosted model's derived inputs, as the training summary records them."""
+    derived = summary["models"].get("xgboost", {}).get("params", {}).get("features", [])
+    if not derived:
+        return ""
+    return (
+        f" and derived inputs computed from the training rows only ({', '.join(derived)}; target encodings "
+        "cross-fitted on the training rows)"
+        if "target_encoding" in derived
+        else f" and derived inputs computed from the training rows only ({', '.join(derived)})"
+    )
+
+
 def _percent_columns(table: pd.DataFrame) -> pd.DataFrame:
     return table.rename(columns=lambda c: c.replace("_mape", " MAPE (%)").replace("_mae", " MAE (EUR)"))
 
@@ -69,8 +82,8 @@ def write_report(
         "family kept and the price interval are chosen on validation; the test split is scored once, here.",
         "Models: the expert rule (reference new price per make/model from the training split's youngest cars, "
         "then the client's yearly depreciation), ridge regression of log price, XGBoost on log price with "
-        "monotone constraints on age and mileage. Predictions of log-price models are exp(predicted log): "
-        "a median-type estimate, which suits a percentage error.",
+        f"monotone constraints on age and mileage{_derived_text(summary)}. Predictions of log-price models are "
+        "exp(predicted log): a median-type estimate, which suits a percentage error.",
     ]
     results = [
         comparison_text(scores, best, metrics["baseline"]),

@@ -42,6 +42,7 @@ def family_candidates(train: Params, listing_year: int) -> dict[str, dict[str, t
     min_frequency = linear.integer("min_frequency", minimum=1)
     boosting = train.section("xgboost")
     fixed = boosting.get("fixed", {}, type_=dict)
+    features = tuple(str(name) for name in boosting.get("features", [], type_=list))
     seed, threads = train.integer("seed"), train.integer("threads", minimum=1)
     return {
         "expert": {"rule": (expert_params, ExpertRule(**expert_params, listing_year=listing_year))},
@@ -53,7 +54,10 @@ def family_candidates(train: Params, listing_year: int) -> dict[str, dict[str, t
             for alpha in linear.get("alpha", type_=list)
         },
         "xgboost": {
-            _label(point): (fixed | point, make_boosting(fixed | point, listing_year, seed, threads))
+            _label(point): (
+                fixed | point | {"features": list(features)},
+                make_boosting(fixed | point, listing_year, seed, threads, features),
+            )
             for point in grid(boosting.get("grid", {}, type_=dict))
         },
     }

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from pipelines.cars.data import OutlierRule, apply_outlier_rule, read_listings, remove_exact_duplicates, split_listings
-from pipelines.cars.models import ExpertRule, make_boosting
+from pipelines.cars.models import BOOSTING_FEATURES, ExpertRule, make_boosting
 from pipelines.cars.registry import build_card
 from pipelines.cars.schema import FEATURES, TARGET
 from pipelines.cars.training import train_families
@@ -24,6 +24,8 @@ RULE = OutlierRule(
     min_price=500, max_price=250_000, min_hp=30, max_hp=800, max_mileage=1_000_000, listing_year=LISTING_YEAR
 )
 SMALL_BOOSTING = {"n_estimators": 60, "max_depth": 4, "learning_rate": 0.2, "max_bin": 64}
+# The small models use every derived input, so the behavioural tests cover them too.
+SMALL_FEATURES = BOOSTING_FEATURES
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +43,9 @@ def small_split(listings) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 
 
 def fit_small_boosting(train: pd.DataFrame):
-    return make_boosting(SMALL_BOOSTING, LISTING_YEAR, seed=0, threads=1).fit(train[list(FEATURES)], train[TARGET])
+    return make_boosting(SMALL_BOOSTING, LISTING_YEAR, seed=0, threads=1, features=SMALL_FEATURES).fit(
+        train[list(FEATURES)], train[TARGET]
+    )
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +57,12 @@ def register_small_model(directory: Path, train: pd.DataFrame, validation: pd.Da
     """What cars_register writes (model.joblib + model_card.json), from a small boosting model: seconds."""
     candidates = {
         "expert": {"rule": ({}, ExpertRule(listing_year=LISTING_YEAR))},
-        "xgboost": {"small": (SMALL_BOOSTING, make_boosting(SMALL_BOOSTING, LISTING_YEAR, seed=0, threads=1))},
+        "xgboost": {
+            "small": (
+                SMALL_BOOSTING,
+                make_boosting(SMALL_BOOSTING, LISTING_YEAR, seed=0, threads=1, features=SMALL_FEATURES),
+            )
+        },
     }
     fitted, summary = train_families(candidates, train, validation, "mape", 0.9)
     directory.mkdir(parents=True, exist_ok=True)

@@ -42,10 +42,10 @@ def test_an_older_or_more_driven_car_is_never_priced_higher(small_boosting, smal
 def test_the_constraint_is_needed_a_model_without_it_breaks_monotonicity(small_split):
     """The check above can fail: the same small model without monotone constraints violates it somewhere."""
     from pipelines.cars.models import make_boosting
-    from tests.cars.conftest import LISTING_YEAR, SMALL_BOOSTING
+    from tests.cars.conftest import LISTING_YEAR, SMALL_BOOSTING, SMALL_FEATURES
 
     train = small_split[0]
-    free = make_boosting(SMALL_BOOSTING, LISTING_YEAR, seed=0, threads=1)
+    free = make_boosting(SMALL_BOOSTING, LISTING_YEAR, seed=0, threads=1, features=SMALL_FEATURES)
     free.regressor.set_params(model__monotone_constraints=None)
     free.fit(train[list(FEATURES)], train["price"])
     cars = _sample(small_split)
