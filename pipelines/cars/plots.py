@@ -14,11 +14,6 @@ from pipelines.reporting.report import Figure
 COLOURS = {"expert": "0.45", "linear": "tab:blue", "xgboost": "tab:orange"}
 
 
-def _save(fig: plt.Figure, path: Path, source: str, caption: str) -> Figure:
-    fig.tight_layout()
-    return Figure(save_figure(fig, path, source), caption)
-
-
 def plot_exploration(train: pd.DataFrame, listing_year: int, path: Path, source: str) -> Figure:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     left.hist(np.log10(train["price"]), bins=60, color="tab:blue", alpha=0.8)
@@ -35,7 +30,7 @@ def plot_exploration(train: pd.DataFrame, listing_year: int, path: Path, source:
     right.legend(loc="upper center")
     caption = "Left: asking prices span two orders of magnitude (hence models of log price). Right: the median "
     caption += "price falls with age while the median mileage grows: age and mileage are confounded."
-    return _save(fig, path, source, caption)
+    return Figure(save_figure(fig, path, source, tight_layout=True), caption)
 
 
 def plot_predicted_vs_actual(actual: np.ndarray, predicted: np.ndarray, model: str, path: Path, source: str) -> Figure:
@@ -46,7 +41,10 @@ def plot_predicted_vs_actual(actual: np.ndarray, predicted: np.ndarray, model: s
     ax.set(xscale="log", yscale="log", title=f"{model}: predicted against asking price (test split)")
     ax.set(xlabel="asking price (EUR)", ylabel="predicted price (EUR)")
     ax.legend()
-    return _save(fig, path, source, f"Every test listing; points on the diagonal are priced exactly ({model}).")
+    return Figure(
+        save_figure(fig, path, source, tight_layout=True),
+        f"Every test listing; points on the diagonal are priced exactly ({model}).",
+    )
 
 
 def plot_errors_by_group(tables: dict[str, pd.DataFrame], models: list[str], path: Path, source: str) -> Figure:
@@ -63,7 +61,7 @@ def plot_errors_by_group(tables: dict[str, pd.DataFrame], models: list[str], pat
     np.atleast_1d(axes)[0].legend()
     caption = "Mean absolute percentage error of each model within each group of test listings (groups: "
     caption += "price bands and age bins from params.yaml, makes by training frequency)."
-    return _save(fig, path, source, caption)
+    return Figure(save_figure(fig, path, source, tight_layout=True), caption)
 
 
 def plot_depreciation(curves: pd.DataFrame, best: str, path: Path, source: str) -> Figure:
@@ -89,7 +87,7 @@ def plot_depreciation(curves: pd.DataFrame, best: str, path: Path, source: str) 
     caption = "Partial dependence of the chosen model on age, averaged over test listings and divided by its "
     caption += "value at age 0: with each car's own mileage (age alone) and with the training median mileage of "
     caption += "each age (a typical car); the expert rule is −20, −15, −10, −10, −7, −5 % a year then the tail rate."
-    return _save(fig, path, source, caption)
+    return Figure(save_figure(fig, path, source, tight_layout=True), caption)
 
 
 def plot_partial_dependence(curves: dict[str, pd.DataFrame], model: str, path: Path, source: str) -> Figure:
@@ -101,4 +99,4 @@ def plot_partial_dependence(curves: dict[str, pd.DataFrame], model: str, path: P
     caption = f"{model}: geometric-mean predicted price of the sampled test listings with one field set to each "
     caption += "value (1st–99th training percentiles), everything else as listed. Year and mileage are "
     caption += "constrained monotone: the curves never rise with age or kilometres."
-    return _save(fig, path, source, caption)
+    return Figure(save_figure(fig, path, source, tight_layout=True), caption)
