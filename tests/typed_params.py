@@ -40,15 +40,14 @@ def params_file_with(tmp_path: Path, pipeline: str, dotted: str, value: Any) -> 
     return path
 
 
-def errors_of_stages(
-    monkeypatch, stages: list[ModuleType], reader: str, read: Callable[[Path], Any], path: Path
-) -> dict[str, str]:
-    """Each stage's `main()` run with its params `reader` pointed at `path`: {stage: the ParamError's text}.
+def errors_of_stages(monkeypatch, stages: list[ModuleType], reader: str, replacement: Callable) -> dict[str, str]:
+    """Each stage's `main()` run with its params `reader` replaced (by one reading another params file):
+    {stage: the ParamError's text}.
 
     Every stage reads its params first, so a bad file stops it before it reads or writes anything."""
     errors = {}
     for stage in stages:
-        monkeypatch.setattr(stage, reader, lambda: read(path))
+        monkeypatch.setattr(stage, reader, replacement)
         with pytest.raises(ParamError) as caught:
             stage.main()
         errors[stage.__name__] = str(caught.value)

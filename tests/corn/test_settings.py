@@ -70,6 +70,6 @@ def test_every_corn_stage_refuses_a_bad_params_file_the_same_way(monkeypatch, tm
     """The rotation was bounded 0–0.5 in corn_train_cnn and unbounded in corn_train_transfer, `threads` >= 1 was
     checked in one place only, and a typo was ignored: now each stage refuses it, with the same message."""
     path = params_file_with(tmp_path, "corn", dotted, value)
-    errors = errors_of_stages(monkeypatch, STAGES, "corn_params", corn_params, path)
+    errors = errors_of_stages(monkeypatch, STAGES, "corn_params", lambda: corn_params(path))
     assert set(errors) == {stage.__name__ for stage in STAGES}
     assert len(set(errors.values())) == 1 and f"corn.{dotted}: " in next(iter(errors.values()))

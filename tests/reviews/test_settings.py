@@ -84,6 +84,6 @@ def test_a_bad_value_or_an_unknown_key_is_refused_naming_the_parameter(dotted, v
 @pytest.mark.parametrize(("dotted", "value"), [("lstm.seeds", 0), ("errors.sead", 42), ("vectors.max_vocab", "5")])
 def test_every_reviews_stage_refuses_a_bad_params_file_the_same_way(monkeypatch, tmp_path, dotted, value):
     path = params_file_with(tmp_path, "reviews", dotted, value)
-    errors = errors_of_stages(monkeypatch, STAGES, "reviews_params", reviews_params, path)
+    errors = errors_of_stages(monkeypatch, STAGES, "reviews_params", lambda: reviews_params(path))
     assert set(errors) == {stage.__name__ for stage in STAGES}
     assert len(set(errors.values())) == 1 and f"reviews.{dotted}: " in next(iter(errors.values()))
