@@ -20,7 +20,23 @@ from pipelines.common.errors import ParamError
 from pipelines.weather.data import Problem
 from pipelines.weather.features import build_features
 from pipelines.weather.forecasting import errors_between
-from pipelines.weather.settings import REGRESSORS
+
+REGRESSORS = ("ridge", "random_forest", "xgboost")
+_CLASSES = {"ridge": Ridge, "random_forest": RandomForestRegressor, "xgboost": XGBRegressor}
+
+
+def check_settings(name: str, settings: dict, where: str) -> None:
+    """Refuse unknown or non-positive settings before anything is fitted (the message names the parameter)."""
+    if name not in REGRESSORS:
+        raise ParamError("weather.ml.models", f"unknown regressor {name!r}; known: {', '.join(REGRESSORS)}")
+    accepted = set(_CLASSES[name]().get_params())
+    for key, value in settings.items():
+        if key not in accepted:
+            raise ParamError(f"{where}.{key}", f"not a setting of {name}")
+        if key in ("n_estimators", "max_depth", "min_samples_leaf") and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 1
+        ):
+            raise ParamError(f"{where}.{key}", f"must be an integer >= 1, got {value!r}")
 
 
 def make_regressor(name: str, settings: dict, seed: int, n_jobs: int = 2):

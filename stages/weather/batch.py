@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from pipelines.common.errors import DataError, ParamError
 from pipelines.common.io import atomic_path, read_json, write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.params import load_params, load_section
+from pipelines.common.params import load_params
 from pipelines.common.paths import ROOT
 from pipelines.common.provenance import file_sha256, library_versions
 from pipelines.common.stage import run_stage, stage_parser
@@ -42,7 +42,6 @@ from pipelines.weather.paths import (
     STATS_SUMMARY,
 )
 from pipelines.weather.regressors import fit_regressor
-from pipelines.weather.settings import MlParams
 from pipelines.weather.statistical import StatSpec, fit, regressor_builder, rolling_day_ahead_forecasts
 
 log = get_logger("weather.batch")
@@ -128,7 +127,7 @@ def _run_batch(start: str, days: int, engine) -> dict:
     period = batch_days(problem, start, days)
     log.info("batch %s → %s with %s (%s)", period[0].date(), period[-1].date(), best, spec["family"])
     if spec["family"] == "ml":
-        seed = load_section("weather.ml", MlParams).seed
+        seed = weather.section("ml").integer("seed")
         model, predicted, explanatory, trained = forecast_ml(problem, spec, seed, period)
         settings = spec["settings"] | {"feature_set": spec["feature_set"]}
     else:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipelines.common.errors import ParamError
 from pipelines.common.io import write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.params import load_params, load_section
+from pipelines.common.params import load_params
 from pipelines.common.progress import progress
 from pipelines.common.stage import run_stage
 from pipelines.weather.data import load_problem, write_forecasts
+from pipelines.weather.features import LEAD1_FEATURE_SETS
 from pipelines.weather.forecasting import PERIODS
 from pipelines.weather.horizon import (
     DEFINITION,
@@ -31,17 +33,21 @@ from pipelines.weather.horizon import (
 )
 from pipelines.weather.paths import HORIZON_3H_FORECASTS, HORIZON_3H_SUMMARY
 from pipelines.weather.reference import REFERENCE_MODELS, REFERENCE_SEED
-from pipelines.weather.settings import HorizonParams, MlParams
+from pipelines.weather.regressors import check_settings
 
 log = get_logger("weather.horizon")
 REFERENCE_FEATURE_SET_3H = "lead1_reference"
 
 
 def main() -> None:
-    ml = load_section("weather.ml", MlParams)
-    feature_set = load_section("weather.horizon", HorizonParams).feature_set
-    seed = ml.seed
     weather = load_params("weather")
+    ml_params = weather.section("ml")
+    feature_set = weather.section("horizon").choice("feature_set", list(LEAD1_FEATURE_SETS))
+    seed = ml_params.integer("seed")
+    tuning = ml_params.get("tuning", {}, type_=dict)
+    regressors = ml_params.string_list("models")
+    for name in regressors:
+        check_settings(name, ml_params.section(name).as_dict(), f"weather.ml.{name}")
     problem = load_problem(weather)
     target = regular(problem.series[problem.target_name])
     times = {period: period_times(problem.split, period) for period in PERIODS}
@@ -63,18 +69,12 @@ def main() -> None:
         (name, regressor, REFERENCE_FEATURE_SET_3H, settings, None, "reference", REFERENCE_SEED)
         for name, (regressor, settings) in REFERENCE_MODELS.items()
     ]
-    for regressor in ml.models:
-        runs.append(
-            (
-                f"{regressor}_{feature_set}",
-                regressor,
-                feature_set,
-                ml.settings(regressor),
-                ml.grid(regressor),
-                "ml",
-                seed,
-            )
-        )
+    for regressor in regressors:
+        grid = tuning.get(regressor) or {}
+        if not isinstance(grid, dict):
+            raise ParamError(f"weather.ml.tuning.{regressor}", f"expected a mapping of lists, got {grid!r}")
+        base = ml_params.section(regressor).as_dict()
+        runs.append((f"{regressor}_{feature_set}", regressor, feature_set, base, grid, "ml", seed))
     for name, regressor, features_name, base, grid, family, run_seed in progress(runs, "3-hour-ahead models"):
         settings, predicted, tried = tune_lead1(problem, regressor, features_name, base, grid, run_seed)
         for period in PERIODS:

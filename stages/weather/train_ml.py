@@ -11,19 +11,36 @@ import time
 
 import pandas as pd
 
+from pipelines.common.errors import ParamError
 from pipelines.common.io import write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.params import load_params, load_section
+from pipelines.common.params import Params, load_params
 from pipelines.common.progress import progress
 from pipelines.common.stage import run_stage
 from pipelines.weather.data import Problem, load_problem, write_forecasts
-from pipelines.weather.features import NEEDS_EXOGENOUS, is_deployable
+from pipelines.weather.features import FEATURE_SETS, NEEDS_EXOGENOUS, is_deployable
 from pipelines.weather.forecasting import long_forecasts
 from pipelines.weather.paths import ML_FORECASTS, ML_SUMMARY
-from pipelines.weather.regressors import fit_regressor, predict_days, tune_on_validation
-from pipelines.weather.settings import MlParams
+from pipelines.weather.regressors import check_settings, fit_regressor, predict_days, tune_on_validation
 
 log = get_logger("weather.train_ml")
+
+
+def tuning_grids(ml_params: Params, regressors: list[str]) -> dict[str, dict]:
+    """`weather.ml.tuning.<regressor>`: lists of values to try; checked before anything is fitted."""
+    tuning = ml_params.get("tuning", {}, type_=dict)
+    grids = {}
+    for name in regressors:
+        base = ml_params.section(name).as_dict()
+        check_settings(name, base, f"weather.ml.{name}")
+        grid = tuning.get(name) or {}
+        if not isinstance(grid, dict) or not all(isinstance(v, list) and v for v in grid.values()):
+            raise ParamError(f"weather.ml.tuning.{name}", f"expected a mapping of non-empty lists, got {grid!r}")
+        for key, values in grid.items():
+            for value in values:
+                check_settings(name, {key: value}, f"weather.ml.tuning.{name}")
+        grids[name] = grid
+    return grids
 
 
 def tune_and_forecast(
@@ -63,12 +80,20 @@ def tune_and_forecast(
 
 
 def main() -> None:
-    ml = load_section("weather.ml", MlParams)
-    seed = ml.seed
-    runs = [(r, f) for r in ml.models for f in ml.feature_sets]
-    if ml.observed_exog_upper_bound:
-        runs.append(("xgboost", "lags_rolling_exog_observed"))
     weather = load_params("weather")
+    ml_params = weather.section("ml")
+    seed = ml_params.integer("seed")
+    feature_sets = ml_params.string_list("feature_sets")
+    for feature_set in feature_sets:
+        if feature_set not in FEATURE_SETS:
+            raise ParamError(
+                "weather.ml.feature_sets", f"unknown feature set {feature_set!r}; known: {', '.join(FEATURE_SETS)}"
+            )
+    regressors = ml_params.string_list("models")
+    runs = [(r, f) for r in regressors for f in feature_sets]
+    if ml_params.get("observed_exog_upper_bound", True):
+        runs.append(("xgboost", "lags_rolling_exog_observed"))
+    grids = tuning_grids(ml_params, sorted({r for r, _ in runs}))
     problem = load_problem(weather)
     forecasts, summaries, skipped = [], {}, {}
     for regressor_name, feature_set in progress(runs, "ML models"):
@@ -78,8 +103,8 @@ def main() -> None:
             log.warning("skipping %s: %s", name, skipped[name])
             continue
         # The upper bound is not tuned: it only shows what a perfect forecast of the exogenous variables buys.
-        grid = ml.grid(regressor_name) if is_deployable(feature_set) else {}
-        base = ml.settings(regressor_name)
+        grid = grids[regressor_name] if is_deployable(feature_set) else {}
+        base = ml_params.section(regressor_name).as_dict()
         frame, summary = tune_and_forecast(problem, regressor_name, feature_set, base, grid, seed)
         forecasts.append(frame)
         summaries[name] = summary
