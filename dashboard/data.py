@@ -20,13 +20,14 @@ import numpy as np
 import pandas as pd
 
 from pipelines.common.errors import DataError
-from pipelines.common.params import load_params
+from pipelines.common.params import load_section
 from pipelines.common.paths import resolve
 from pipelines.credit.data import read_application, read_frame, split_labelled
 from pipelines.credit.features import ApplicationFeatures
 from pipelines.credit.paths import TEST, TRAIN
 from pipelines.credit.replay import payloads
 from pipelines.credit.schema import FEATURE_NAMES, ID, TARGET
+from pipelines.credit.settings import CostParams, DataParams
 
 SOURCES = {
     "replayed": "Replayed applications (production traffic)",
@@ -40,22 +41,21 @@ def cost_weights(card: dict[str, Any]) -> tuple[dict[str, float], str]:
     weights = (card.get("decision") or {}).get("cost_weights")
     if weights and {"fn", "fp"} <= set(weights):
         return {"fn": float(weights["fn"]), "fp": float(weights["fp"])}, "the model card"
-    cost = load_params("credit").section("cost")
-    return {"fn": cost.number("fn", minimum=0), "fp": cost.number("fp", minimum=0)}, "params.yaml credit.cost"
+    cost = load_section("credit.cost", CostParams)
+    return {"fn": cost.fn, "fp": cost.fp}, "params.yaml credit.cost"
 
 
 def labelled_splits(train_path: Path = TRAIN, test_path: Path = TEST) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The training and test splits: the credit_data stage's files, else the same split of the shipped file."""
     if train_path.is_file() and test_path.is_file():
         return read_frame(train_path), read_frame(test_path)
-    data = load_params("credit").section("data")
-    labelled = read_application(resolve(data.get("train_path", type_=str)), labelled=True)
-    test_size = data.number("test_size", minimum=0.05, maximum=0.5)
-    return split_labelled(labelled, test_size, data.integer("seed"), data.integer("max_labelled_rows", 0, minimum=0))
+    data = load_section("credit.data", DataParams)
+    labelled = read_application(resolve(data.train_path), labelled=True)
+    return split_labelled(labelled, data.test_size, data.seed, data.max_labelled_rows)
 
 
 def replayed_applications() -> pd.DataFrame:
-    path = resolve(load_params("credit").section("data").get("current_path", type_=str))
+    path = resolve(load_section("credit.data", DataParams).current_path)
     return read_application(path, labelled=False)
 
 

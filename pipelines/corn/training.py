@@ -12,10 +12,10 @@ from pipelines.common.errors import ParamError
 from pipelines.common.io import atomic_path
 from pipelines.common.keras_files import save_model as save_keras
 from pipelines.common.logs import get_logger
-from pipelines.common.params import Params
 from pipelines.common.paths import shown
 from pipelines.common.seeds import spread
 from pipelines.corn.data import Split, class_subset, class_weights, make_dataset
+from pipelines.corn.settings import TrainParams
 
 log = get_logger("corn.training")
 
@@ -85,12 +85,12 @@ class FitSettings:
     seed: int
 
     @classmethod
-    def from_params(cls, train: Params, seed: int) -> FitSettings:
+    def from_params(cls, train: TrainParams, seed: int) -> FitSettings:
         return cls(
-            batch_size=train.integer("batch_size", minimum=1),
-            epochs=train.integer("epochs", minimum=1),
-            patience=train.integer("patience", minimum=1),
-            class_weight_max_ratio=train.number("class_weight_max_ratio", minimum=1.0),
+            batch_size=train.batch_size,
+            epochs=train.epochs,
+            patience=train.patience,
+            class_weight_max_ratio=train.class_weight_max_ratio,
             seed=seed,
         )
 

@@ -14,17 +14,11 @@ from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from pipelines.common.errors import ParamError
-from pipelines.common.params import Params
+from pipelines.reviews.settings import CLASSIFIERS, GRIDS, FeatureSet
 
-CLASSIFIERS = ("logreg", "linear_svm", "naive_bayes")
-INPUTS = ("content", "tokens")  # stop-words removed (negations kept) / every token
 # Each classifier's regularisation knob and the params key holding its candidate values.
-HYPERPARAMETER = {
-    "logreg": ("C", "logreg_c_grid"),
-    "linear_svm": ("C", "svm_c_grid"),
-    "naive_bayes": ("alpha", "nb_alpha_grid"),
-}
+KNOBS = {"logreg": "C", "linear_svm": "C", "naive_bayes": "alpha"}
+HYPERPARAMETER = {name: (KNOBS[name], GRIDS[name]) for name in CLASSIFIERS}
 
 
 @dataclass(frozen=True)
@@ -41,24 +35,17 @@ class FeatureSpec:
     sublinear_tf: bool = False
 
     @classmethod
-    def from_params(cls, name: str, params: Params) -> FeatureSpec:
-        low, high = params.get("ngram_range", type_=list)
-        if not (isinstance(low, int) and isinstance(high, int) and 1 <= low <= high):
-            raise ParamError(
-                params.name("ngram_range"), f"expected [low, high] with 1 <= low <= high, got {[low, high]}"
-            )
-        weighting = params.choice("weighting", ("count", "tfidf"))
-        if not name.startswith("bow" if weighting == "count" else "tfidf"):
-            raise ParamError(params.name("weighting"), f"{name}: count features are named bow*, tf-idf ones tfidf*")
+    def from_params(cls, name: str, params: FeatureSet) -> FeatureSpec:
+        low, high = params.ngram_range
         return cls(
             name=name,
-            weighting=weighting,
-            analyzer=params.choice("analyzer", ("word", "char", "char_wb")),
+            weighting=params.weighting,
+            analyzer=params.analyzer,
             ngram_range=(low, high),
-            min_df=params.integer("min_df", 1, minimum=1),
-            max_features=params.get("max_features", None, type_=(int, type(None))),
-            input=params.choice("input", INPUTS),
-            sublinear_tf=params.get("sublinear_tf", False, type_=bool),
+            min_df=params.min_df,
+            max_features=params.max_features,
+            input=params.input,
+            sublinear_tf=params.sublinear_tf,
         )
 
     def vectorizer(self) -> CountVectorizer | TfidfVectorizer:

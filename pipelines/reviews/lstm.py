@@ -21,11 +21,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from pipelines.common.errors import ParamError  # noqa: E402
-from pipelines.common.params import Params  # noqa: E402
-
-ARCHITECTURES = ("lstm", "bilstm")
-OPTIMIZERS = ("adam", "rmsprop", "sgd", "adagrad")
+from pipelines.reviews.settings import VariantParams  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -42,19 +38,8 @@ class Variant:
     learning_rate: float
 
     @classmethod
-    def from_params(cls, name: str, params: Params) -> Variant:
-        if "lstm" not in name:
-            raise ParamError(params.name(""), f"variant names must contain 'lstm', got {name!r}")
-        return cls(
-            name=name,
-            architecture=params.choice("architecture", ARCHITECTURES),
-            units=params.integer("units", minimum=1),
-            layers=params.integer("layers", 1, minimum=1, maximum=4),
-            trainable_embeddings=params.get("trainable_embeddings", type_=bool),
-            dropout=params.number("dropout", 0.0, minimum=0.0, maximum=0.9),
-            optimizer=params.choice("optimizer", OPTIMIZERS),
-            learning_rate=params.number("learning_rate", minimum=1e-6, maximum=1.0),
-        )
+    def from_params(cls, name: str, params: VariantParams) -> Variant:
+        return cls(name=name, **params.model_dump())
 
     def describe(self) -> str:
         kind = "bidirectional LSTM" if self.architecture == "bilstm" else "LSTM"

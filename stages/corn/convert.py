@@ -18,7 +18,6 @@ from PIL import Image
 from pipelines.common.errors import DataError
 from pipelines.common.io import atomic_path, write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.params import load_params
 from pipelines.common.paths import resolve
 from pipelines.common.provenance import file_sha256, library_versions
 from pipelines.common.stage import run_stage
@@ -31,6 +30,7 @@ from pipelines.corn.efficientnet_lite import (
     preprocess,
 )
 from pipelines.corn.paths import BACKBONE_WEIGHTS, CLASS_NAMES, PROOF, PROOF_FIGURE
+from pipelines.corn.settings import corn_params
 from pipelines.corn.torch_legacy import load_legacy_state_dict
 from pipelines.reporting.plotting import plt, save_figure
 
@@ -93,12 +93,11 @@ def plot_proof(images: dict[str, np.ndarray], predictions: dict[str, list[dict]]
 
 
 def main() -> None:
-    params = load_params("corn")
-    convert_params = params.section("convert")
-    configure_tensorflow(params.integer("threads", minimum=1), params.integer("seed"))
-    source = convert_params.get("weights", type_=str)
+    params = corn_params()
+    configure_tensorflow(params.threads, params.seed)
+    source = params.convert.weights
     weights_path = package_weights_path() if source == "package" else resolve(source)
-    k = convert_params.integer("top_k", minimum=1, maximum=20)
+    k = params.convert.top_k
     with open(CLASS_NAMES, encoding="utf-8") as handle:
         class_names = json.load(handle)
     model, loaded, predictions, images = convert(weights_path, class_names, k)

@@ -20,7 +20,6 @@ from sklearn.preprocessing import StandardScaler
 from pipelines.common.errors import DataError
 from pipelines.common.io import atomic_path, read_json, write_csv, write_json, write_training_curves
 from pipelines.common.logs import get_logger
-from pipelines.common.params import load_params
 from pipelines.common.paths import ROOT
 from pipelines.common.provenance import file_sha256, library_versions
 from pipelines.common.seeds import compare, distinguishable, mean_std, ranking
@@ -48,6 +47,7 @@ from pipelines.corn.paths import (
     TRANSFER_PREDICTIONS,
     TRANSFER_RESULTS,
 )
+from pipelines.corn.settings import corn_params
 from pipelines.corn.training import classes_for, load_predictions, make_problem
 from pipelines.reporting.plotting import plt, save_figure
 from pipelines.reporting.report import Figure, Section, render_report
@@ -301,12 +301,12 @@ def load_catalogue() -> tuple[dict[str, dict], dict[str, dict]]:
 
 
 def main() -> None:
-    params = load_params("corn")
-    seed = params.integer("seed")
-    configure_tensorflow(params.integer("threads", minimum=1), seed)
-    evaluate = params.section("evaluate")
-    lime_params = evaluate.section("lime")
-    three = params.section("train").string_list("three_classes")
+    params = corn_params()
+    seed = params.seed
+    configure_tensorflow(params.threads, seed)
+    evaluate = params.evaluate
+    lime_params = evaluate.lime
+    three = params.train.three_classes
     data = read_json(DATASET_SUMMARY)
     kind = data["kind"]
     synthetic = kind == "synthetic"
@@ -319,7 +319,7 @@ def main() -> None:
             problem.train,
             problem.test,
             n_classes,
-            evaluate.number("baseline_C", minimum=1e-6),
+            evaluate.baseline_C,
             validation=problem.validation,
         )
         name = f"baseline_mean_colour_{n_classes}c"
@@ -381,19 +381,19 @@ def main() -> None:
 
     model = keras.models.load_model(ROOT / catalogue[best4]["model_path"])
     settings = LimeSettings(
-        num_samples=lime_params.integer("num_samples", minimum=10),
-        num_features=lime_params.integer("num_features", minimum=1),
-        kernel_size=lime_params.number("kernel_size", minimum=0),
-        max_dist=lime_params.number("max_dist", minimum=0),
-        ratio=lime_params.number("ratio", minimum=0, maximum=1),
+        num_samples=lime_params.num_samples,
+        num_features=lime_params.num_features,
+        kernel_size=lime_params.kernel_size,
+        max_dist=lime_params.max_dist,
+        ratio=lime_params.ratio,
     )
     explanations = lime_examples(
         model,
         test_images,
         p4["labels"],
         p4["probabilities"],
-        lime_params.integer("correct", minimum=0),
-        lime_params.integer("wrong", minimum=0),
+        lime_params.correct,
+        lime_params.wrong,
         settings,
         seed,
     )
@@ -406,7 +406,7 @@ def main() -> None:
             p4["labels"],
             p4["probabilities"],
             catalogue[best4]["classes"],
-            evaluate.integer("grid_per_class", minimum=1),
+            evaluate.grid_per_class,
             best4,
             source,
             kind,

@@ -11,35 +11,31 @@ import shutil
 
 from pipelines.common.io import write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.params import load_params
 from pipelines.common.stage import run_stage
 from pipelines.corn.paths import SYNTHETIC_DIR, SYNTHETIC_MANIFEST
+from pipelines.corn.settings import corn_params
 from pipelines.corn.synthetic import Style, write_dataset
 
 log = get_logger("corn.generate")
 
 
-def style_from_params(params) -> Style:
-    return Style(
-        zoom=tuple(params.get("zoom", type_=list)),
-        tilt=params.number("tilt", minimum=0, maximum=0.9),
-        colour_cast=params.number("colour_cast", minimum=0, maximum=0.9),
-        brightness=tuple(params.get("brightness", type_=list)),
-        blur=tuple(params.get("blur", type_=list)),
-        noise=tuple(params.get("noise", type_=list)),
-    )
-
-
 def main() -> None:
-    params = load_params("corn")
-    generate = params.section("generate")
-    per_class = generate.section("per_class")
-    per_split = {split: per_class.integer(split, minimum=1) for split in ("train", "validation", "test")}
-    image_size = generate.integer("image_size", minimum=16, maximum=1024)
-    seed = params.integer("seed")
-    style = style_from_params(generate.section("style"))
-    unicode_form = generate.choice("unicode_form", ["NFC", "NFD"])
-    corrupt = generate.integer("corrupt_files", minimum=0)
+    params = corn_params()
+    generate = params.generate
+    per_split = generate.per_class.model_dump()
+    image_size = generate.image_size
+    seed = params.seed
+    ranges = generate.style
+    style = Style(
+        zoom=tuple(ranges.zoom),
+        tilt=ranges.tilt,
+        colour_cast=ranges.colour_cast,
+        brightness=tuple(ranges.brightness),
+        blur=tuple(ranges.blur),
+        noise=tuple(ranges.noise),
+    )
+    unicode_form = generate.unicode_form
+    corrupt = generate.corrupt_files
     # Written next to the final folder, then swapped in, so an interrupted run leaves no half data set.
     staging = SYNTHETIC_DIR.with_name(SYNTHETIC_DIR.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)

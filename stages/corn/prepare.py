@@ -14,12 +14,12 @@ import pandas as pd
 from pipelines.common.errors import DataError, ParamError
 from pipelines.common.io import read_json, write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.params import Params, load_params
 from pipelines.common.paths import resolve
 from pipelines.common.stage import run_stage
 from pipelines.corn.data import SYNTHETIC_WARNING, Split, english, save_split
 from pipelines.corn.layout import CLASSES, ImageRecord, Scan, load_images, scan_layout, subsample
 from pipelines.corn.paths import DATASET_SUMMARY, PREPARE_FIGURES, PREPARE_REPORT, SPLIT_FILES
+from pipelines.corn.settings import PrepareParams, corn_params
 from pipelines.reporting.plotting import plt, save_figure
 from pipelines.reporting.report import Figure, Section, render_report
 
@@ -51,23 +51,18 @@ def split_validation(
     return train, validation
 
 
-def select_records(scan: Scan, prepare: Params, rng: np.random.Generator) -> tuple[dict[str, list], dict]:
+def select_records(scan: Scan, prepare: PrepareParams, rng: np.random.Generator) -> tuple[dict[str, list], dict]:
     """Records per split after the optional validation carve-out and per-class subsampling."""
     by_split = {split: [r for r in scan.records if r.split == split] for split in ("train", "validation", "test")}
     notes = {}
     if not by_split["train"] or not by_split["test"]:
         raise DataError(f"{scan.root}: need a training and a test folder, found {sorted(scan.split_folders)}")
     if not by_split["validation"]:
-        fraction = prepare.number("validation_fraction", minimum=0.01, maximum=0.5)
+        fraction = prepare.validation_fraction
         by_split["train"], by_split["validation"] = split_validation(by_split["train"], fraction, rng)
         notes["validation"] = f"no validation folder: {fraction:.0%} of the training images of each class set aside"
-    limits = prepare.section("max_per_class")
-    chosen = {}
-    for split, records in by_split.items():
-        limit = limits.get(split)
-        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
-            raise ParamError(limits.name(split), f"expected a positive integer or null (all images), got {limit!r}")
-        chosen[split] = subsample(records, limit, rng)
+    limits = prepare.max_per_class
+    chosen = {split: subsample(records, getattr(limits, split), rng) for split, records in by_split.items()}
     return chosen, notes
 
 
@@ -104,14 +99,13 @@ def plot_samples(split: Split, per_class: int, kind: str, source_line: str) -> F
 
 
 def main() -> None:
-    params = load_params("corn")
-    data_params = params.section("data")
-    source = data_params.choice("source", list(SOURCES))
+    params = corn_params()
+    source = params.data.source
     kind = SOURCES[source]
-    root = resolve(data_params.get("root", type_=str))
-    prepare = params.section("prepare")
-    size = prepare.integer("image_size", minimum=16, maximum=1024)
-    seed = params.integer("seed")
+    root = resolve(params.data.root)
+    prepare = params.prepare
+    size = prepare.image_size
+    seed = params.seed
     manifest = find_manifest(root)
     if source == "synthetic" and manifest is None:
         raise ParamError("corn.data.root", f"{root} has no synthetic generation.json; run corn_generate or set source")
@@ -140,7 +134,7 @@ def main() -> None:
     summary = {
         "source": source,
         "kind": kind,
-        "root": str(data_params.get("root")),
+        "root": params.data.root,
         "description": (
             "procedural synthetic field images (pipelines/corn/synthetic.py)"
             if source == "synthetic"

@@ -22,14 +22,12 @@ import numpy as np
 from pipelines.common.errors import DataError, ParamError
 from pipelines.common.io import read_json, write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.params import load_params
 from pipelines.common.provenance import library_versions
 from pipelines.common.runlog import write_run_log
 from pipelines.common.seeds import seed_list
 from pipelines.common.stage import run_stage
 from pipelines.corn.data import configure_tensorflow, load_split
 from pipelines.corn.models import (
-    KERAS_BACKBONES,
     PORTED_BACKBONE,
     build_transfer_model,
     make_augmentation,
@@ -44,6 +42,7 @@ from pipelines.corn.paths import (
     TRANSFER_PREDICTIONS,
     TRANSFER_RESULTS,
 )
+from pipelines.corn.settings import corn_params
 from pipelines.corn.training import (
     Experiments,
     FitSettings,
@@ -105,30 +104,28 @@ def train_frozen(model, backbone, problem: Problem, settings: FitSettings, epoch
 
 
 def main() -> None:
-    params = load_params("corn")
-    seed = params.integer("seed")
-    threads = params.integer("threads", minimum=1)
+    params = corn_params()
+    seed = params.seed
+    threads = params.threads
     configure_tensorflow(threads, seed)
-    transfer = params.section("transfer")
-    train = params.section("train")
-    seeds = seed_list(seed, train.integer("seeds", minimum=1), train.name("seeds"))
-    backbone_name = transfer.choice("backbone", [PORTED_BACKBONE, *KERAS_BACKBONES])
-    weights = transfer.get("weights")
+    transfer = params.transfer
+    train = params.train
+    seeds = seed_list(seed, train.seeds, "corn.train.seeds")
+    backbone_name = transfer.backbone
+    weights = transfer.weights
     pretrained = is_pretrained(backbone_name, weights)
-    input_size = transfer.integer("input_size", minimum=32, maximum=600)
-    dropout = transfer.number("dropout", minimum=0.0, maximum=0.9)
-    frozen = transfer.section("frozen")
-    finetune = transfer.section("finetune")
-    augmentation = train.section("augmentation")
-    three = train.string_list("three_classes")
+    input_size = transfer.input_size
+    dropout = transfer.dropout
+    frozen = transfer.frozen
+    finetune = transfer.finetune
+    augmentation = train.augmentation
+    three = train.three_classes
     splits = {split: load_split(path) for split, path in SPLIT_FILES.items()}
     image_size = int(splits["train"].images.shape[1])
     short = SHORT_NAMES.get(backbone_name, backbone_name.lower()) + ("" if pretrained else "_random_init")
 
     trained = Experiments(TRANSFER_MODELS)
-    for n_classes in transfer.get("classes", type_=list):
-        if n_classes not in (3, 4):
-            raise ParamError("corn.transfer.classes", f"entries must be 3 or 4, got {n_classes!r}")
+    for n_classes in transfer.classes:
         for run_seed in seeds:
             configure_tensorflow(threads, run_seed)
             problem = make_problem(splits, classes_for(n_classes, three))
@@ -160,8 +157,8 @@ def main() -> None:
                 backbone,
                 problem,
                 settings,
-                frozen.integer("epochs", minimum=1),
-                frozen.number("learning_rate", minimum=0),
+                frozen.epochs,
+                frozen.learning_rate,
             )
             accuracy, loss, probabilities = score(model, problem, settings)
             validation_accuracy, validation_loss, _ = score(model, problem, settings, "validation")
@@ -187,30 +184,26 @@ def main() -> None:
                     "name": name,
                     "phase": "frozen",
                     "optimizer": "adam",
-                    "learning_rate": frozen.number("learning_rate"),
+                    "learning_rate": frozen.learning_rate,
                     "trainable_layers": 0,
                 },
                 run_seed,
             )
 
             start = time.perf_counter()
-            unfrozen = unfreeze_top(backbone, finetune.number("fraction", minimum=0.0, maximum=1.0))
+            unfrozen = unfreeze_top(backbone, finetune.fraction)
             augment = make_augmentation(
-                augmentation.get("flip", type_=bool),
-                augmentation.number("rotation"),
-                augmentation.number("zoom"),
-                augmentation.number("contrast"),
-                run_seed,
+                augmentation.flip, augmentation.rotation, augmentation.zoom, augmentation.contrast, run_seed
             )
-            optimizer_name = finetune.choice("optimizer", ["adam", "rmsprop", "adagrad", "sgd_momentum"])
-            learning_rate = finetune.number("learning_rate", minimum=0)
+            optimizer_name = finetune.optimizer
+            learning_rate = finetune.learning_rate
             history = fit(
                 model,
-                make_optimizer(optimizer_name, learning_rate, train.number("momentum")),
+                make_optimizer(optimizer_name, learning_rate, train.momentum),
                 problem,
                 settings,
                 augment,
-                epochs=finetune.integer("epochs", minimum=1),
+                epochs=finetune.epochs,
             )
             accuracy, loss, probabilities = score(model, problem, settings)
             validation_accuracy, validation_loss, _ = score(model, problem, settings, "validation")

@@ -14,33 +14,31 @@ import numpy as np
 from pipelines.common.errors import ParamError
 from pipelines.common.io import atomic_path, read_json, write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.params import Params, load_params
 from pipelines.common.paths import resolve, shown
 from pipelines.common.provenance import file_sha256, library_versions
 from pipelines.common.runlog import write_run_log
 from pipelines.common.stage import run_stage
 from pipelines.reviews.data import read_reviews
 from pipelines.reviews.paths import EMBEDDINGS_SUMMARY, INTERIM_SOURCE, embeddings_file, processed_split
+from pipelines.reviews.settings import VectorsParams, reviews_params
 from pipelines.reviews.word_vectors import SpacyVectors, Word2VecVectors, build_vocabulary, embedding_matrix
 
 log = get_logger("reviews.embeddings")
-VECTOR_SOURCES = ("spacy", "word2vec")
 
 
-def vector_source(settings: Params) -> tuple[SpacyVectors | Word2VecVectors, dict]:
-    source = settings.choice("source", VECTOR_SOURCES)
-    if source == "spacy":
-        model = settings.get("spacy_model", type_=str)
+def vector_source(settings: VectorsParams) -> tuple[SpacyVectors | Word2VecVectors, dict]:
+    if settings.source == "spacy":
+        model = settings.spacy_model
         vectors = SpacyVectors(model)
         versions = library_versions(("spacy", model.replace("_", "-")))
         return vectors, {"source": "spacy", "model": model, "versions": {k: versions[k] for k in list(versions)[-2:]}}
-    path = resolve(settings.get("word2vec_path", type_=str))
+    path = resolve(settings.word2vec_path)
     if not path.is_file():
         raise ParamError(
-            settings.name("word2vec_path"),
-            f"file not found: {path} (download the frWac binary, or set {settings.name('source')}: spacy)",
+            "reviews.vectors.word2vec_path",
+            f"file not found: {path} (download the frWac binary, or set reviews.vectors.source: spacy)",
         )
-    vectors = Word2VecVectors(path, settings.get("word2vec_binary", type_=bool))
+    vectors = Word2VecVectors(path, settings.word2vec_binary)
     return vectors, {"source": "word2vec", "file": shown(path), "sha256": file_sha256(path)}
 
 
@@ -62,11 +60,11 @@ def coverage(tokens: list[list[str]], vocabulary: list[str], found: np.ndarray) 
 
 
 def main() -> None:
-    reviews = load_params("reviews")
-    settings = reviews.section("vectors")
-    seed = reviews.integer("seed")
-    min_count = settings.integer("min_count", minimum=1)
-    max_vocab = settings.integer("max_vocab", minimum=10)
+    reviews = reviews_params()
+    settings = reviews.vectors
+    seed = reviews.seed
+    min_count = settings.min_count
+    max_vocab = settings.max_vocab
     started = time.perf_counter()
     vectors, origin = vector_source(settings)
     summary = {**origin, "description": vectors.description, "datasets": {}}

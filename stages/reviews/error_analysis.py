@@ -13,7 +13,6 @@ import pandas as pd
 
 from pipelines.common.io import read_json, write_csv, write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.params import load_params
 from pipelines.common.stage import run_stage
 from pipelines.reporting.plotting import plt, save_figure
 from pipelines.reporting.report import Figure, Section, render_report
@@ -33,6 +32,7 @@ from pipelines.reviews.paths import (
     processed_split,
 )
 from pipelines.reviews.predictions import read_predictions
+from pipelines.reviews.settings import reviews_params
 
 log = get_logger("reviews.error_analysis")
 CUE_NAMES = [cause for cause in CAUSES if cause not in ("confidently_wrong", "borderline", "other")]
@@ -131,8 +131,7 @@ def _evidence(evidence: dict) -> str:
 
 
 def main() -> None:
-    reviews = load_params("reviews")
-    settings = reviews.section("errors")
+    settings = reviews_params().errors
     source = read_json(INTERIM_SOURCE)
     primary = source["primary"]
     metrics = read_json(METRICS)
@@ -145,11 +144,11 @@ def main() -> None:
     # Certainty thresholds from the model's own correct predictions: score scales differ between models.
     certainty = (chosen["score"] - 0.5).abs()[chosen["predicted"] == chosen["polarity"]]
     cue_settings = CueSettings(
-        short_tokens=settings.integer("short_tokens", minimum=1),
+        short_tokens=settings.short_tokens,
         long_tokens=int(np.percentile(train["n_tokens"], 95)),
-        rare_share=settings.number("rare_share", minimum=0, maximum=1),
-        confident=float(certainty.quantile(settings.number("confident_quantile", minimum=0, maximum=1))),
-        borderline=float(certainty.quantile(settings.number("borderline_quantile", minimum=0, maximum=1))),
+        rare_share=settings.rare_share,
+        confident=float(certainty.quantile(settings.confident_quantile)),
+        borderline=float(certainty.quantile(settings.borderline_quantile)),
     )
     lexicon = polarity_lexicon(train["tokens"], train[LABEL])
     vocabulary = {w for text in train["tokens"] for w in text.split()}
@@ -249,7 +248,7 @@ def main() -> None:
             figures=[plot_rates(rates, data_line)],
         ),
     ]
-    examples_per_cause = settings.integer("examples_per_cause", minimum=1)
+    examples_per_cause = settings.examples_per_cause
     for cause in counts.index:
         sections.append(
             Section(

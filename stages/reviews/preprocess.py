@@ -15,7 +15,6 @@ import pandas as pd
 
 from pipelines.common.io import read_json, write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.params import Params, load_params
 from pipelines.common.stage import run_stage
 from pipelines.reporting.plotting import plt, save_figure
 from pipelines.reporting.report import Figure, Section, render_report
@@ -29,6 +28,7 @@ from pipelines.reviews.paths import (
     interim_split,
     processed_split,
 )
+from pipelines.reviews.settings import reviews_params
 from pipelines.reviews.text import (
     GENERIC_STOP_WORDS,
     NEGATIONS,
@@ -265,11 +265,11 @@ def build_report(summary: dict[str, Any], studies, examples, lengths, source_inf
 
 
 def main() -> None:
-    reviews = load_params("reviews")
-    settings: Params = reviews.section("preprocess")
-    keep_negations = settings.get("keep_negations", type_=bool)
-    negation_scope = settings.get("negation_scope", type_=bool)
-    seed = reviews.integer("seed")
+    reviews = reviews_params()
+    settings = reviews.preprocess
+    keep_negations = settings.keep_negations
+    negation_scope = settings.negation_scope
+    seed = reviews.seed
     source_info = read_json(INTERIM_SOURCE)
     summary: dict[str, Any] = {"keep_negations": keep_negations, "negation_scope": negation_scope, "datasets": {}}
     studies, lengths, examples = {}, {}, None
@@ -291,7 +291,7 @@ def main() -> None:
             "negation_study_validation_accuracy": studies[dataset]["validation_accuracy"].round(4).to_dict(),
         }
         if dataset == source_info["primary"]:
-            examples = negation_examples(train, settings.integer("examples", 5, minimum=1))
+            examples = negation_examples(train, settings.examples)
         log.info(
             "%s: tokenised; negation study %s",
             dataset,

@@ -12,13 +12,12 @@ import pandas as pd
 
 from pipelines.common.io import atomic_path, read_json, write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.params import Params, load_params
 from pipelines.common.progress import progress
 from pipelines.common.provenance import library_versions
 from pipelines.common.runlog import pop_run_time, write_run_log
 from pipelines.common.selection import choose
 from pipelines.common.stage import run_stage
-from pipelines.reviews.classical import CLASSIFIERS, HYPERPARAMETER, FeatureSpec, fit_tuned, positive_score
+from pipelines.reviews.classical import FeatureSpec, fit_tuned, positive_score
 from pipelines.reviews.data import LABEL, read_reviews
 from pipelines.reviews.paths import (
     BASELINE_MODEL,
@@ -28,23 +27,19 @@ from pipelines.reviews.paths import (
     processed_split,
 )
 from pipelines.reviews.predictions import prediction_rows, write_predictions
+from pipelines.reviews.settings import BaselinesParams, reviews_params
 
 log = get_logger("reviews.train_baselines")
 
 
-def feature_specs(settings: Params) -> list[FeatureSpec]:
-    features = settings.section("features")
-    return [FeatureSpec.from_params(name, features.section(name)) for name in features.as_dict()]
+def feature_specs(settings: BaselinesParams) -> list[FeatureSpec]:
+    return [FeatureSpec.from_params(name, features) for name, features in settings.features.items()]
 
 
-def train_dataset(dataset: str, settings: Params, seed: int):
+def train_dataset(dataset: str, settings: BaselinesParams, seed: int):
     """Every baseline on one data set: (predictions, summaries, fitted models, run times by name)."""
     splits = {split: read_reviews(processed_split(dataset, split)) for split in ("train", "validation", "test")}
-    classifiers = settings.string_list("classifiers")
-    for name in classifiers:
-        if name not in CLASSIFIERS:
-            settings.choice("classifiers", CLASSIFIERS, name)
-    candidates = {name: settings.get(HYPERPARAMETER[name][1], type_=list) for name in classifiers}
+    candidates = {name: settings.grid(name) for name in settings.classifiers}
     predictions, summaries, models, timing = [], {}, {}, {}
     for spec in progress(feature_specs(settings), f"baselines {dataset}"):
         for classifier, (model, summary) in fit_tuned(
@@ -71,9 +66,9 @@ def best_on_validation(summaries: dict[str, dict]) -> str:
 
 
 def main() -> None:
-    reviews = load_params("reviews")
-    settings = reviews.section("baselines")
-    seed = reviews.integer("seed")
+    reviews = reviews_params()
+    settings = reviews.baselines
+    seed = reviews.seed
     source = read_json(INTERIM_SOURCE)
     primary = source["primary"]
     predictions, summary, timing = [], {"seed": seed, "datasets": {}, "best": {}}, {}

@@ -19,7 +19,6 @@ import pandas as pd
 from pipelines.common.io import read_json, write_json
 from pipelines.common.keras_files import save_model
 from pipelines.common.logs import get_logger
-from pipelines.common.params import Params, load_params
 from pipelines.common.provenance import library_versions
 from pipelines.common.runlog import write_run_log
 from pipelines.common.seeds import seed_list, spread
@@ -36,10 +35,10 @@ from pipelines.reviews.paths import (
     processed_split,
 )
 from pipelines.reviews.predictions import classification_metrics, prediction_rows, selection_key, write_predictions
+from pipelines.reviews.settings import LstmParams, reviews_params
 from pipelines.reviews.word_vectors import encode
 
 log = get_logger("reviews.train_lstm")
-TRUNCATING = ("pre", "post")
 FULL_TRAIN_ROWS = 160_000  # training reviews of the full Allociné data
 
 
@@ -48,9 +47,8 @@ def sequence_length(lengths: pd.Series, cap: int, percentile: float) -> int:
     return int(min(cap, max(8, math.ceil(float(np.percentile(lengths, percentile))))))
 
 
-def variants(settings: Params) -> list[Variant]:
-    section = settings.section("variants")
-    return [Variant.from_params(name, section.section(name)) for name in section.as_dict()]
+def variants(settings: LstmParams) -> list[Variant]:
+    return [Variant.from_params(name, variant) for name, variant in settings.variants.items()]
 
 
 def seed_summary(runs: list[dict], split: str) -> dict:
@@ -64,7 +62,7 @@ def seed_summary(runs: list[dict], split: str) -> dict:
     }
 
 
-def train_dataset(dataset: str, settings: Params, seed: int, on_model=None):
+def train_dataset(dataset: str, settings: LstmParams, seed: int, on_model=None):
     """Every variant on one data set, once per seed: (prediction frames of the kept runs, summary, durations).
 
     The first seed's run of each variant is kept (its predictions, curves and model); every seed's validation
@@ -74,12 +72,8 @@ def train_dataset(dataset: str, settings: Params, seed: int, on_model=None):
     vocabulary, matrix = stored["vocabulary"].tolist(), stored["matrix"]
     splits = {split: read_reviews(processed_split(dataset, split)) for split in ("train", "validation", "test")}
     tokens = {split: frame["tokens"].str.split().tolist() for split, frame in splits.items()}
-    truncating = settings.choice("truncating", TRUNCATING)
-    length = sequence_length(
-        splits["train"]["n_tokens"],
-        settings.integer("max_len", minimum=8),
-        settings.number("length_percentile", minimum=1, maximum=100),
-    )
+    truncating = settings.truncating
+    length = sequence_length(splits["train"]["n_tokens"], settings.max_len, settings.length_percentile)
     data = {
         split: (encode(tokens[split], vocabulary, length, truncating), frame[LABEL].to_numpy(dtype=np.float32))
         for split, frame in splits.items()
@@ -87,7 +81,7 @@ def train_dataset(dataset: str, settings: Params, seed: int, on_model=None):
     truncated = float((splits["train"]["n_tokens"] > length).mean())
     log.info("%s: sequences of %d tokens (%.0f %% of training reviews truncated)", dataset, length, 100 * truncated)
     predictions, summaries, timing = [], {}, {}
-    seeds = seed_list(seed, settings.integer("seeds", minimum=1), settings.name("seeds"))
+    seeds = seed_list(seed, settings.seeds, "reviews.lstm.seeds")
     for variant in variants(settings):
         runs, kept = [], None
         for run_seed in seeds:
@@ -95,9 +89,9 @@ def train_dataset(dataset: str, settings: Params, seed: int, on_model=None):
                 variant,
                 matrix,
                 {split: data[split] for split in ("train", "validation")},
-                batch_size=settings.integer("batch_size", minimum=1),
-                max_epochs=settings.integer("max_epochs", minimum=1),
-                patience=settings.integer("patience", minimum=0),
+                batch_size=settings.batch_size,
+                max_epochs=settings.max_epochs,
+                patience=settings.patience,
                 seed=run_seed,
             )
             timing.setdefault(variant.name, []).append(
@@ -162,7 +156,7 @@ class BestKeeper:
             save_model(model, LSTM_MODEL)
 
 
-def train_one(dataset: str, settings: Params, seed: int, threads: int, keep_best: bool):
+def train_one(dataset: str, settings: LstmParams, seed: int, threads: int, keep_best: bool):
     """Train every variant on one data set in this process; save its best model when `keep_best`."""
     configure(threads, seed)
     keeper = BestKeeper() if keep_best else None
@@ -170,7 +164,7 @@ def train_one(dataset: str, settings: Params, seed: int, threads: int, keep_best
     return pd.concat(predictions, ignore_index=True), summary, keeper.name if keeper else None, timing
 
 
-def train_all(datasets: list[str], primary: str, settings: Params, seed: int, threads: int):
+def train_all(datasets: list[str], primary: str, settings: LstmParams, seed: int, threads: int):
     """One process per data set (up to `threads`): a small LSTM's step is too short to use two cores, two
     data sets at once do. Returns {dataset: (predictions, summary)} and the saved model's name."""
     workers = min(threads, len(datasets))
@@ -186,15 +180,12 @@ def train_all(datasets: list[str], primary: str, settings: Params, seed: int, th
 
 
 def main() -> None:
-    reviews = load_params("reviews")
-    settings = reviews.section("lstm")
-    seed = reviews.integer("seed")
-    variants(settings)  # a bad variant fails now, not after the first ones have trained
+    reviews = reviews_params()
+    settings = reviews.lstm
+    seed = reviews.seed
     source = read_json(INTERIM_SOURCE)
     primary = source["primary"]
-    results, best_name, timing = train_all(
-        list(source["datasets"]), primary, settings, seed, settings.integer("threads", minimum=1)
-    )
+    results, best_name, timing = train_all(list(source["datasets"]), primary, settings, seed, settings.threads)
     summary = {
         "seed": seed,
         "selection": "highest mean validation accuracy over the seeds, then mean validation ROC AUC; ties go to "

@@ -133,9 +133,12 @@ def test_transfer_stage_uses_keras_imagenet_weights_when_params_say_so(monkeypat
     import json
 
     import keras
+    import yaml
 
-    from pipelines.common.params import Params
+    from pipelines.common.params import parse_section
+    from pipelines.common.paths import PARAMS_FILE
     from pipelines.corn.data import save_split
+    from pipelines.corn.settings import CornParams
 
     calls = []
 
@@ -150,10 +153,12 @@ def test_transfer_stage_uses_keras_imagenet_weights_when_params_say_so(monkeypat
     for split, data in tiny_splits(rng).items():
         files[split] = tmp_path / f"{split}.npz"
         save_split(files[split], data)
-    corn = {
+    corn = yaml.safe_load(PARAMS_FILE.read_text())["corn"]
+    small = {
         "seed": 0,
         "threads": 2,
-        "train": {
+        "train": corn["train"]
+        | {
             "seeds": 2,
             "batch_size": 8,
             "epochs": 1,
@@ -173,7 +178,7 @@ def test_transfer_stage_uses_keras_imagenet_weights_when_params_say_so(monkeypat
             "finetune": {"epochs": 1, "learning_rate": 0.001, "fraction": 0.5, "optimizer": "adam"},
         },
     }
-    monkeypatch.setattr(train_transfer, "load_params", lambda section: Params(corn, section))
+    monkeypatch.setattr(train_transfer, "corn_params", lambda: parse_section(CornParams, corn | small, "corn"))
     monkeypatch.setattr(train_transfer, "SPLIT_FILES", files)
     monkeypatch.setattr(train_transfer, "TRANSFER_MODELS", tmp_path / "models")
     monkeypatch.setattr(train_transfer, "TRANSFER_RESULTS", tmp_path / "results.json")

@@ -73,10 +73,11 @@ def test_an_edited_application_must_be_a_json_object() -> None:
 
 
 def test_the_cost_weights_are_the_cards_else_the_params() -> None:
-    from pipelines.common.params import load_params
+    from pipelines.common.params import load_section
+    from pipelines.credit.settings import CostParams
 
     card = {"decision": {"threshold": 0.09, "cost_weights": {"fn": 5, "fp": 2}}}
     assert data.cost_weights(card) == ({"fn": 5.0, "fp": 2.0}, "the model card")
-    cost = load_params("credit").section("cost")
-    fallback = {"fn": float(cost.get("fn")), "fp": float(cost.get("fp"))}
+    cost = load_section("credit.cost", CostParams)
+    fallback = {"fn": cost.fn, "fp": cost.fp}
     assert data.cost_weights({"decision": {"threshold": 0.5}}) == (fallback, "params.yaml credit.cost")

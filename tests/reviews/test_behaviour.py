@@ -11,11 +11,11 @@ import joblib
 import pandas as pd
 import pytest
 
-from pipelines.common.params import load_params
 from pipelines.common.paths import ROOT
 from pipelines.reviews.classical import pipeline_from_summary
 from pipelines.reviews.data import load_reviews
 from pipelines.reviews.paths import BASELINE_MODEL, BASELINE_SUMMARY
+from pipelines.reviews.settings import reviews_params
 from stages.reviews.preprocess import process
 
 NEGATIVE = ["pas bon", "vraiment nul", "Ce film n'est pas bon.", "Un navet, vraiment nul."]
@@ -26,8 +26,8 @@ def inputs(texts, spec_input: str, preprocess) -> pd.Series:
     frame = pd.DataFrame({"review": texts, "polarity": 0})
     processed = process(
         frame,
-        keep_negations=preprocess.get("keep_negations", type_=bool),
-        negation_scope=preprocess.get("negation_scope", type_=bool),
+        keep_negations=preprocess.keep_negations,
+        negation_scope=preprocess.negation_scope,
     )
     return processed[spec_input]
 
@@ -36,11 +36,10 @@ def chosen_models():
     summary = json.loads(BASELINE_SUMMARY.read_text())
     primary = summary["best_model_file"]["dataset"]
     best = summary["datasets"][primary][summary["best"][primary]]
-    reviews = load_params("reviews")
-    preprocess = reviews.section("preprocess")
-    path = reviews.section("data").section("sources").section(primary).get("path")
-    train = load_reviews(ROOT / path)[0]["train"]
-    refitted = pipeline_from_summary(best, reviews.integer("seed"))
+    reviews = reviews_params()
+    preprocess = reviews.preprocess
+    train = load_reviews(ROOT / reviews.data.sources[primary].path)[0]["train"]
+    refitted = pipeline_from_summary(best, reviews.seed)
     refitted.fit(inputs(train["review"], best["feature_spec"]["input"], preprocess), train["polarity"])
     models = {f"{summary['best'][primary]} (refitted)": refitted}
     if BASELINE_MODEL.exists():
