@@ -141,7 +141,7 @@ def best_epoch(history: dict[str, list[float]]) -> int:
 
 
 def concat_histories(first: dict[str, list[float]], second: dict[str, list[float]]) -> dict[str, list[float]]:
-    return {key: first.get(key, []) + second.get(key, []) for key in set(first) | set(second)}
+    return {key: first.get(key, []) + second.get(key, []) for key in dict.fromkeys([*first, *second])}
 
 
 def train_and_score(model, optimizer, problem: Problem, settings: FitSettings, augment=None) -> Outcome:
