@@ -96,3 +96,36 @@ def test_ensemble_forecast_is_the_members_mean_on_the_same_days():
     assert (mean["predicted"] == 3.0).all() and (mean["model"] == ENSEMBLE_NAME).all()
     with pytest.raises(DataError, match="same days"):
         mean_forecasts(ENSEMBLE_NAME, forecasts.iloc[:-1], ["a", "b"])
+
+
+def test_mlp_regressor_fits_the_eight_steps_from_list_settings():
+    from pipelines.weather.regressors import check_settings, make_regressor
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(0, 1, (300, 4))
+    y = 15 + X[:, :1] * np.arange(1, 9) + rng.normal(0, 0.1, (300, 8))  # a mean of 15 °C, far from 0
+    check_settings("mlp", {"hidden_layer_sizes": [16], "alpha": 0.1}, "weather.ml.mlp")
+    model = make_regressor("mlp", {"hidden_layer_sizes": [16], "alpha": 0.1}, seed=0).fit(X, y)
+    predicted = model.predict(X)
+    assert predicted.shape == (300, 8)
+    assert np.sqrt(np.mean((predicted - y) ** 2)) < 0.5 * y.std()
+
+
+def test_batch_refits_every_member_and_serves_their_mean():
+    from pipelines.weather.data import Problem
+    from pipelines.weather.forecasting import split_days
+    from stages.weather.batch import forecast_ml
+
+    target = seasonal_target(500)
+    problem = Problem(pd.DataFrame(), "temperature_2m", target, {}, split_days(target.index, 30, 30))
+    catalogue = {
+        "ridge_lags": {"regressor": "ridge", "feature_set": "lags", "settings": {"alpha": 1.0}},
+        "ridge_anomaly": {"regressor": "ridge", "feature_set": "anomaly", "settings": {"alpha": 10.0}},
+    }
+    spec = {"regressor": "ensemble", "members": ["ridge_anomaly", "ridge_lags"]}
+    days = target.index[-5:]
+    models, predicted, explanatory, trained = forecast_ml(problem, spec, 0, days, catalogue)
+    alone = [forecast_ml(problem, catalogue[name], 0, days)[1] for name in spec["members"]]
+    pd.testing.assert_frame_equal(predicted, (alone[0] + alone[1]) / 2)
+    assert set(models) == set(spec["members"]) and set(explanatory[days[0]]) == set(spec["members"])
+    assert trained[1] < days[0]
