@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipelines.common.errors import ParamError
+from pipelines.common.errors import DataError, ParamError
 from pipelines.weather.forecasting import STEPS_PER_DAY
 
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
@@ -23,7 +23,23 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "reference": ("calendar", "lags", "exog_steps"),
     # Everything above plus tendencies (24 h changes: fronts), diurnal range and wind as a vector.
     "full": ("calendar", "lags", "rolling", "exog_steps", "exog_lagged", "tendencies"),
+    # `full` on the temperature anomaly (the seasonal cycle of each step removed, CLIMATOLOGY_BLOCK), plus the
+    # previous day's anomalies times the day of year (how yesterday carries over depends on the season). The
+    # regressor predicts the anomaly of day D and adds the climatology back (regressors.AnomalyTarget).
+    "anomaly": (
+        "climatology",
+        "calendar",
+        "lags",
+        "rolling",
+        "exog_steps",
+        "exog_lagged",
+        "tendencies",
+        "season_lags",
+    ),
 }
+CLIMATOLOGY_BLOCK = "climatology"
+# Yearly harmonics of each step's climatology: the mean, then sin/cos of k × the day of year for k = 1..3.
+CLIMATOLOGY_HARMONICS = 3
 # Sets named after their exogenous block make no sense without one; `reference` and `full` degrade to
 # their temperature blocks on a temperature-only city (the reference of issue 16 does the same).
 NEEDS_EXOGENOUS = {"lags_rolling_exog", "lags_rolling_exog_observed"}
@@ -31,6 +47,32 @@ NEEDS_EXOGENOUS = {"lags_rolling_exog", "lags_rolling_exog_observed"}
 
 def is_deployable(feature_set: str) -> bool:
     return "exog_observed" not in FEATURE_SETS[feature_set]
+
+
+def uses_climatology(feature_set: str) -> bool:
+    """Sets whose regressor predicts the anomaly: their first STEPS_PER_DAY columns are day D's climatology."""
+    return CLIMATOLOGY_BLOCK in FEATURE_SETS[feature_set]
+
+
+def _yearly_design(index: pd.DatetimeIndex, harmonics: int) -> np.ndarray:
+    angle = 2 * np.pi * (index.dayofyear.to_numpy() - 1) / 365.25
+    waves = [wave(k * angle) for k in range(1, harmonics + 1) for wave in (np.sin, np.cos)]
+    return np.column_stack([np.ones(len(index)), *waves])
+
+
+def seasonal_climatology(
+    target: pd.DataFrame, until: pd.Timestamp, harmonics: int = CLIMATOLOGY_HARMONICS
+) -> pd.DataFrame:
+    """Each step's seasonal cycle (least squares on yearly harmonics) fitted on the days before `until` only,
+    evaluated on every day of `target`'s range."""
+    index = target.asfreq("D").index
+    fitted = target[target.index < until].dropna()
+    if len(fitted) < 2 * harmonics + 1:
+        raise DataError(
+            f"{len(fitted)} complete days before {until.date()}: too few to fit a {harmonics}-harmonic climatology"
+        )
+    coefficients, *_ = np.linalg.lstsq(_yearly_design(fitted.index, harmonics), fitted.to_numpy(), rcond=None)
+    return pd.DataFrame(_yearly_design(index, harmonics) @ coefficients, index=index, columns=target.columns)
 
 
 def _shift_days(matrix: pd.DataFrame, days: int) -> pd.DataFrame:
@@ -111,6 +153,19 @@ def _tendencies(target: pd.DataFrame, exog: dict[str, pd.DataFrame]) -> pd.DataF
     return pd.DataFrame(parts)
 
 
+def _season_lags(target: pd.DataFrame, calendar: pd.DataFrame) -> pd.DataFrame:
+    """The previous day's eight values times sin/cos of the day of year."""
+    yesterday = _shift_days(target, 1).reindex(calendar.index)
+    parts = {
+        f"y_d1_s{step}_x_{name}": yesterday[step] * calendar[name] for step in range(STEPS_PER_DAY) for name in calendar
+    }
+    return pd.DataFrame(parts, index=calendar.index)
+
+
+def _climatology(climatology: pd.DataFrame) -> pd.DataFrame:
+    return climatology.set_axis([f"clim_s{step}" for step in range(STEPS_PER_DAY)], axis=1)
+
+
 def _exog_observed(exog: dict[str, pd.DataFrame]) -> pd.DataFrame:
     parts = {}
     for name, matrix in exog.items():
@@ -120,8 +175,18 @@ def _exog_observed(exog: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(parts)
 
 
-def build_features(target: pd.DataFrame, exog: dict[str, pd.DataFrame], feature_set: str) -> pd.DataFrame:
-    """Features for every day of `target`'s range (rows with incomplete history hold NaN)."""
+def build_features(
+    target: pd.DataFrame,
+    exog: dict[str, pd.DataFrame],
+    feature_set: str,
+    climatology_until: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Features for every day of `target`'s range (rows with incomplete history hold NaN).
+
+    A set with the climatology block needs `climatology_until` (the days its climatology is fitted on end
+    before it: the start of the validation period, so neither period is read), and its other blocks read the
+    anomaly (target minus climatology).
+    """
     if feature_set not in FEATURE_SETS:
         raise ParamError(
             "weather.ml.feature_sets", f"unknown feature set {feature_set!r}; known: {', '.join(FEATURE_SETS)}"
@@ -130,8 +195,16 @@ def build_features(target: pd.DataFrame, exog: dict[str, pd.DataFrame], feature_
     if feature_set in NEEDS_EXOGENOUS and not exog:
         raise ParamError("weather.ml.feature_sets", f"{feature_set} needs exogenous variables and the data has none")
     index = target.asfreq("D").index
+    climatology = None
+    if CLIMATOLOGY_BLOCK in blocks:
+        if climatology_until is None:
+            raise ValueError(f"feature set {feature_set!r} needs climatology_until")
+        climatology = seasonal_climatology(target, climatology_until)
+        target = target - climatology.reindex(target.index)
     builders = {
+        "climatology": lambda: _climatology(climatology),
         "calendar": lambda: _calendar(index),
+        "season_lags": lambda: _season_lags(target, _calendar(index)),
         "lags": lambda: _lags(target),
         "rolling": lambda: _rolling(target),
         "exog_lagged": lambda: _exog_lagged(exog),

@@ -7,22 +7,44 @@ before the test period to forecast it.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import ParameterGrid
 from sklearn.multioutput import MultiOutputRegressor
+from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from xgboost import XGBRegressor
 
 from pipelines.common.errors import ParamError
 from pipelines.weather.data import Problem
-from pipelines.weather.features import build_features
-from pipelines.weather.forecasting import errors_between
+from pipelines.weather.features import build_features, uses_climatology
+from pipelines.weather.forecasting import STEPS_PER_DAY, errors_between
 
-REGRESSORS = ("ridge", "random_forest", "xgboost")
-_CLASSES = {"ridge": Ridge, "random_forest": RandomForestRegressor, "xgboost": XGBRegressor}
+REGRESSORS = ("ridge", "random_forest", "xgboost", "mlp")
+_CLASSES = {"ridge": Ridge, "random_forest": RandomForestRegressor, "xgboost": XGBRegressor, "mlp": MLPRegressor}
+_INTEGER_SETTINGS = ("n_estimators", "max_depth", "min_samples_leaf", "max_iter")
+
+
+class AnomalyTarget(RegressorMixin, BaseEstimator):
+    """Fit `estimator` on the target minus the first STEPS_PER_DAY feature columns (day D's climatology of
+    each step, `features.uses_climatology`) and add them back to its predictions."""
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def fit(self, X, y):
+        X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+        self.estimator_ = clone(self.estimator).fit(X, y - X[:, :STEPS_PER_DAY])
+        return self
+
+    def predict(self, X):
+        X = np.asarray(X, dtype=float)
+        return self.estimator_.predict(X) + X[:, :STEPS_PER_DAY]
 
 
 def check_settings(name: str, settings: dict, where: str) -> None:
@@ -33,9 +55,7 @@ def check_settings(name: str, settings: dict, where: str) -> None:
     for key, value in settings.items():
         if key not in accepted:
             raise ParamError(f"{where}.{key}", f"not a setting of {name}")
-        if key in ("n_estimators", "max_depth", "min_samples_leaf") and (
-            not isinstance(value, int) or isinstance(value, bool) or value < 1
-        ):
+        if key in _INTEGER_SETTINGS and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
             raise ParamError(f"{where}.{key}", f"must be an integer >= 1, got {value!r}")
 
 
@@ -47,6 +67,14 @@ def make_regressor(name: str, settings: dict, seed: int, n_jobs: int = 2):
         return make_pipeline(StandardScaler(), Ridge(**settings))
     if name == "random_forest":
         return RandomForestRegressor(random_state=seed, n_jobs=n_jobs, **settings)
+    if name == "mlp":
+        # One network for the 8 steps; inputs and targets standardised, early stopping on a held-out tenth
+        # of the training rows (never the validation period).
+        settings = {"hidden_layer_sizes": (64,), "alpha": 1.0, "early_stopping": True, "max_iter": 500} | settings
+        if isinstance(settings["hidden_layer_sizes"], list):
+            settings["hidden_layer_sizes"] = tuple(settings["hidden_layer_sizes"])
+        network = make_pipeline(StandardScaler(), MLPRegressor(random_state=seed, **settings))
+        return TransformedTargetRegressor(regressor=network, transformer=StandardScaler())
     # One booster per step: XGBoost's native multi-output trees are slower to fit here.
     return MultiOutputRegressor(XGBRegressor(random_state=seed, n_jobs=n_jobs, verbosity=0, **settings))
 
@@ -65,12 +93,19 @@ def fit_regressor(
     Returns the fitted model, the features of every day (to predict any later day) and the days it was fitted on.
     """
     if features is None:
-        features = build_features(problem.target, problem.exog, feature_set)
+        features = problem_features(problem, feature_set)
     targets = problem.target.reindex(features.index)
     train = (features.index < before) & features.notna().all(axis=1) & targets.notna().all(axis=1)
     model = make_regressor(regressor_name, settings, seed)
+    if uses_climatology(feature_set):
+        model = AnomalyTarget(model)
     model.fit(features[train].to_numpy(), targets[train].to_numpy())
     return model, features, features.index[train]
+
+
+def problem_features(problem: Problem, feature_set: str) -> pd.DataFrame:
+    """`build_features` of a problem; a climatology is fitted on the training days only (before validation)."""
+    return build_features(problem.target, problem.exog, feature_set, problem.split.validation_start)
 
 
 def predict_days(model, features: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFrame:
@@ -95,7 +130,7 @@ def tune_on_validation(
 
     Returns the chosen settings, their validation forecasts, every candidate's validation RMSE, and the features.
     """
-    features = build_features(problem.target, problem.exog, feature_set)
+    features = problem_features(problem, feature_set)
     days = problem.split.validation_days
     tried, best = [], None
     for settings in candidates(base, grid):

@@ -28,6 +28,7 @@ from pipelines.common.provenance import file_sha256, library_versions
 from pipelines.common.stage import run_stage, stage_parser
 from pipelines.weather import database
 from pipelines.weather.data import Problem, load_problem, read_series
+from pipelines.weather.ensemble import ENSEMBLE_REGRESSOR
 from pipelines.weather.forecasting import STEP_HOURS, STEPS_PER_DAY, errors_between, long_forecasts
 from pipelines.weather.intervals import add_intervals
 from pipelines.weather.paths import (
@@ -71,9 +72,15 @@ def batch_days(problem: Problem, start: str, days: int) -> pd.DatetimeIndex:
     return period
 
 
-def forecast_ml(problem: Problem, spec: dict, seed: int, days: pd.DatetimeIndex):
+def forecast_ml(problem: Problem, spec: dict, seed: int, days: pd.DatetimeIndex, catalogue: dict | None = None):
     """Fit the regressor with its validation-tuned settings on every complete day before the batch;
-    return model, predictions, explanatory values."""
+    return model, predictions, explanatory values. An ensemble fits each member and averages them."""
+    if spec["regressor"] == ENSEMBLE_REGRESSOR:
+        runs = {name: forecast_ml(problem, catalogue[name], seed, days) for name in spec["members"]}
+        predicted = sum(run[1] for run in runs.values()) / len(runs)
+        explanatory = {day: {name: run[2][day] for name, run in runs.items()} for day in days}
+        trained = (min(run[3][0] for run in runs.values()), max(run[3][1] for run in runs.values()))
+        return {name: run[0] for name, run in runs.items()}, predicted, explanatory, trained
     model, features, trained = fit_regressor(
         problem, spec["regressor"], spec["feature_set"], spec["settings"], seed, days[0]
     )
@@ -128,8 +135,16 @@ def _run_batch(start: str, days: int, engine) -> dict:
     log.info("batch %s → %s with %s (%s)", period[0].date(), period[-1].date(), best, spec["family"])
     if spec["family"] == "ml":
         seed = weather.section("ml").integer("seed")
-        model, predicted, explanatory, trained = forecast_ml(problem, spec, seed, period)
-        settings = spec["settings"] | {"feature_set": spec["feature_set"]}
+        model, predicted, explanatory, trained = forecast_ml(problem, spec, seed, period, catalogue)
+        if spec["regressor"] == ENSEMBLE_REGRESSOR:
+            settings = {
+                "members": {
+                    name: catalogue[name]["settings"] | {"feature_set": catalogue[name]["feature_set"]}
+                    for name in spec["members"]
+                }
+            }
+        else:
+            settings = spec["settings"] | {"feature_set": spec["feature_set"]}
     else:
         window = weather.section("stats").integer("fit_window_days", minimum=30)
         model, predicted, explanatory, trained = forecast_statistical(problem, spec, period, window)

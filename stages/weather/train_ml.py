@@ -18,6 +18,8 @@ from pipelines.common.params import Params, load_params
 from pipelines.common.progress import progress
 from pipelines.common.stage import run_stage
 from pipelines.weather.data import Problem, load_problem, write_forecasts
+from pipelines.weather.ensemble import ENSEMBLE_NAME, choose_members, mean_forecasts
+from pipelines.weather.ensemble import summary as ensemble_summary
 from pipelines.weather.features import FEATURE_SETS, NEEDS_EXOGENOUS, is_deployable
 from pipelines.weather.forecasting import long_forecasts
 from pipelines.weather.paths import ML_FORECASTS, ML_SUMMARY
@@ -108,7 +110,15 @@ def main() -> None:
         frame, summary = tune_and_forecast(problem, regressor_name, feature_set, base, grid, seed)
         forecasts.append(frame)
         summaries[name] = summary
-    write_forecasts(ML_FORECASTS, pd.concat(forecasts, ignore_index=True))
+    forecasts = pd.concat(forecasts, ignore_index=True)
+    members = choose_members(summaries)
+    if members:
+        log.info("%s: mean of %s (each regressor's best on validation)", ENSEMBLE_NAME, ", ".join(members))
+        forecasts = pd.concat([forecasts, mean_forecasts(ENSEMBLE_NAME, forecasts, members)], ignore_index=True)
+        summaries[ENSEMBLE_NAME] = ensemble_summary(members, summaries)
+    else:
+        skipped[ENSEMBLE_NAME] = "fewer than two regressors with a deployable model"
+    write_forecasts(ML_FORECASTS, forecasts)
     write_json(ML_SUMMARY, {"models": summaries, "skipped": skipped})
 
 
