@@ -177,7 +177,7 @@ def tails_sentence(errors: pd.Series, model: str) -> str:
         else "no heavier tails than a normal distribution"
     )
     return (
-        f"{share:.2%} of {model}'s errors lie beyond 3 standard deviations (0.27 % for a normal distribution): "
+        f"{share * 100:.2f} % of {model}'s errors lie beyond 3 standard deviations (0.27 % for a normal distribution): "
         f"{verdict}."
     )
 
