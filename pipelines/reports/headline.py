@@ -7,7 +7,8 @@ a plain JSON the reports and the index read; it holds descriptions, hashes, ids 
 - `best.test.<metric>` / `best.validation.<metric>`: every headline metric of the chosen model, and the fields
   listed in `also` (e.g. credit's decision threshold and refusal rate: no better or worse, but worth following);
 - `baseline.test.<metric>`: the same for the pipeline's baseline;
-- `test.<model>.<first metric>` / `validation.<model>.<first metric>`: the first headline metric of every model.
+- `test.<model>.<first metric>` / `validation.<model>.<first metric>`: the first headline metric of every model, on
+  the splits of `per_model_splits` (both by default; a pipeline with many models keeps `test` alone).
 Which metrics are headline ones is `params.yaml: reports.pipelines.<pipeline>.metrics` (and `.also`).
 """
 
@@ -30,7 +31,12 @@ def _pick(entry: dict, names: list[str]) -> dict[str, float]:
 
 
 def headline_metrics(
-    pipeline: str, contract: dict, metrics: list[str], baseline: str, also: list[str] | None = None
+    pipeline: str,
+    contract: dict,
+    metrics: list[str],
+    baseline: str,
+    also: list[str] | None = None,
+    per_model_splits: tuple[str, ...] = ("test", "validation"),
 ) -> dict:
     """The headline of one pipeline's contract; DataError naming what the contract lacks."""
     if not metrics:
@@ -47,8 +53,9 @@ def headline_metrics(
     for split in splits:
         if best in contract[split]:
             headline["best"][split] = _pick(contract[split][best], metrics + (also or []))
-        per_model = {model: _pick(entry, metrics[:1]) for model, entry in contract[split].items()}
-        headline[split] = {model: values for model, values in per_model.items() if values}
+        if split in per_model_splits:
+            per_model = {model: _pick(entry, metrics[:1]) for model, entry in contract[split].items()}
+            headline[split] = {model: values for model, values in per_model.items() if values}
     return headline
 
 

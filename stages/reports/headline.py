@@ -7,6 +7,7 @@ headline metric of every model, on the test and validation splits (pipelines/rep
 
 from __future__ import annotations
 
+from pipelines.common.errors import ParamError
 from pipelines.common.io import read_json, write_json
 from pipelines.common.logs import get_logger
 from pipelines.common.params import load_params
@@ -24,7 +25,10 @@ def main() -> None:
         metrics = list(settings.get("metrics", type_=dict))
         contract = read_json(REPORTS_DIR / pipeline / "metrics.json")
         also = settings.string_list("also", [])
-        numbers = headline_metrics(pipeline, contract, metrics, settings.get("baseline", type_=str), also)
+        splits = tuple(settings.string_list("per_model_splits", ["test", "validation"]))
+        if unknown := set(splits) - {"test", "validation"}:
+            raise ParamError(f"reports.pipelines.{pipeline}.per_model_splits", f"unknown split(s) {sorted(unknown)}")
+        numbers = headline_metrics(pipeline, contract, metrics, settings.get("baseline", type_=str), also, splits)
         write_json(REPORTS_DIR / pipeline / "headline.json", numbers)
         log.info("%s: %d headline numbers", pipeline, count_numbers(numbers))
 

@@ -62,3 +62,9 @@ def test_the_declared_metrics_files_hold_only_a_few_dozen_numbers_each():
         values = list(leaves(data))
         assert all(isinstance(v, int | float) and not isinstance(v, bool) for v in values), path
         assert 0 < count_numbers(data) <= 40, (path, count_numbers(data))
+
+
+def test_per_model_numbers_can_be_kept_to_the_test_split():
+    numbers = headline_metrics("weather", CONTRACT, ["rmse", "mae"], "persistence", per_model_splits=("test",))
+    assert "validation" not in numbers and set(numbers["test"]) == set(CONTRACT["test"])
+    assert numbers["best"]["validation"], "the best model keeps its validation numbers"
