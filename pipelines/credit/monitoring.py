@@ -5,7 +5,7 @@ the training reference, and which of these cross the limits set in params.yaml (
 The reference is what the model was validated on: the training split's inputs and the registered model's
 calibrated out-of-fold probabilities (the same reference as the credit_drift stage). Production inputs are
 the JSON objects clients sent, rebuilt into the training layout exactly as the service did
-(`parse_application`, `application_frame`), so a field a client left out is a missing value here too.
+(`parse_application`, `application_frames`), so a field a client left out is a missing value here too.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pandas as pd
 
 from pipelines.common.errors import DataError
 from pipelines.credit import events
-from pipelines.credit.scoring import CreditInputError, application_frame, parse_application
+from pipelines.credit.scoring import CreditInputError, application_frames, parse_application
 from pipelines.credit.settings import Limits
 
 SCORED = 200
@@ -126,17 +126,17 @@ def score_shift(reference: np.ndarray, frame: pd.DataFrame, threshold: float) ->
 
 def production_inputs(frame: pd.DataFrame) -> pd.DataFrame:
     """The scored requests' inputs in the training layout, rebuilt the way the service read them."""
-    rows = []
+    applications = []
     for number, inputs in zip(frame.index, frame["inputs"]):
         if frame.at[number, "http_status"] != SCORED:
             continue
         try:
-            rows.append(application_frame(parse_application(inputs)))
+            applications.append(parse_application(inputs))
         except CreditInputError as error:
             raise DataError(f"event {frame.at[number, 'id']}: scored inputs no longer parse: {error}") from error
-    if not rows:
+    if not applications:
         raise DataError("no scored request: nothing to compare with the reference")
-    return pd.concat(rows, ignore_index=True)
+    return application_frames(applications)
 
 
 @dataclass(frozen=True)

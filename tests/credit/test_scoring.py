@@ -18,6 +18,7 @@ from pipelines.credit.scoring import (
     CreditScore,
     CreditScorer,
     application_frame,
+    application_frames,
     parse_application,
 )
 from tests.credit.conftest import fit_pipeline, write_registered_model
@@ -78,6 +79,20 @@ def test_missing_optional_fields_become_missing_values(scorer):
     assert 0 <= answer["probability"] <= 1
     assert "DAYS_REGISTRATION" in answer["missing_fields_unseen_in_training"]
     assert "EXT_SOURCE_1" not in answer["missing_fields_unseen_in_training"]  # often missing in training too
+
+
+def test_many_applications_become_one_row_each_with_their_values():
+    minimal = {name: EXAMPLE[name] for name in REQUIRED}
+    richer = {**EXAMPLE, "SK_ID_CURR": 100002, "AMT_CREDIT": 123456.0}
+    applications = [parse_application(body) for body in (EXAMPLE, minimal, richer)]
+    frame = application_frames(applications)
+    one_by_one = pd.concat([application_frame(application) for application in applications], ignore_index=True)
+    assert list(frame.columns) == [ID, *FEATURE_NAMES]
+    features = list(FEATURE_NAMES)  # the same values and dtypes as the service's single rows
+    pd.testing.assert_frame_equal(frame[features], one_by_one[features])
+    assert frame["AMT_CREDIT"].tolist() == [EXAMPLE["AMT_CREDIT"], EXAMPLE["AMT_CREDIT"], 123456.0]
+    assert frame[ID].tolist() == [EXAMPLE[ID], minimal.get(ID), 100002]
+    assert pd.isna(frame.at[1, "OCCUPATION_TYPE"]) and frame.at[0, "OCCUPATION_TYPE"] == EXAMPLE["OCCUPATION_TYPE"]
 
 
 @pytest.mark.parametrize(
