@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from pipelines.cars.schema import CATEGORICAL, CLOSED
+from pipelines.model_card import fingerprint_version, model_card
 
 MODEL_NAME = "cars-price-estimator"
 
 
 def model_version(best: str, params: dict, train_sha256: str) -> str:
     """Same model family, parameters and training rows → same version."""
-    fingerprint = json.dumps([best, params, train_sha256], sort_keys=True, default=str)
-    return f"{best}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:12]}"
+    return fingerprint_version(best, [best, params, train_sha256])
 
 
 def vocabulary(train: pd.DataFrame) -> dict[str, Any]:
@@ -42,44 +41,42 @@ def build_card(
     data: dict,
     train: pd.DataFrame,
     train_sha256: str,
-    artefact: str,
-    artefact_sha256: str,
+    artefact: Path,
     listing_year: int,
     coverage: float,
-    versions: dict[str, str],
 ) -> dict[str, Any]:
+    """The card of the model already written at `artefact` (shared fields: pipelines/model_card.py)."""
     low, high = spec["interval_log_residuals"]
-    return {
-        "name": MODEL_NAME,
-        "model": best,
-        "version": model_version(best, spec["params"], train_sha256),
-        "family": spec["family"],
-        "artefact": artefact,
-        "artefact_sha256": artefact_sha256,
-        "task": "asking price (EUR) of a used car listed in Germany, from make, model, year, mileage, fuel, gear, "
+    return model_card(
+        name=MODEL_NAME,
+        model=best,
+        version=model_version(best, spec["params"], train_sha256),
+        artefact=artefact,
+        task="asking price (EUR) of a used car listed in Germany, from make, model, year, mileage, fuel, gear, "
         "offer type and power",
-        "chosen_on": f"{metrics['selection']} among {', '.join(metrics['test'])} (never the test split)",
-        "parameters": spec["params"],
-        "listing_year": listing_year,
-        "interval": {
+        family=spec["family"],
+        chosen_on=f"{metrics['selection']} among {', '.join(metrics['test'])} (never the test split)",
+        parameters=spec["params"],
+        listing_year=listing_year,
+        interval={
             "coverage": coverage,
             "log_residual_quantiles": [low, high],
             "method": "price × exp(q) for the validation split's (1 ± coverage)/2 quantiles of log(actual / predicted)",
             "test_coverage": metrics["interval"]["test_coverage"],
         },
-        "metrics": {
+        metrics={
             "validation": spec["validation"],
             "test": metrics["test"][best],
             "expert_test": metrics["test"]["expert"],
         },
-        "features": {
+        features={
             "inputs": [*CATEGORICAL, "year", "mileage", "hp"],
             "derived_from_training_rows": list(spec["params"].get("features", [])),
             "monotone_decreasing": ["age", "mileage"],
         },
-        "training_ranges": training_ranges(train),
-        "vocabulary": vocabulary(train),
-        "data": {
+        training_ranges=training_ranges(train),
+        vocabulary=vocabulary(train),
+        data={
             "source": data["source"],
             "description": data["description"],
             "kind": data["kind"],
@@ -87,11 +84,11 @@ def build_card(
             "train_split_sha256": train_sha256,
             "rows_train": data["rows"]["train"],
         },
-        "library_versions": versions,
-        "intended_use": "a first estimate of a used car's asking price for a seller or a buyer; not an appraisal",
-        "limitations": [
+        libraries=("xgboost", "joblib"),
+        intended_use="a first estimate of a used car's asking price for a seller or a buyer; not an appraisal",
+        limitations=[
             "AutoScout24 Germany asking prices of 2021 (not transaction prices, not other countries or years)",
             "first registrations 2011–2021 only: older cars are priced as the oldest seen",
             "condition, equipment, colour and accident history are not inputs",
         ],
-    }
+    )

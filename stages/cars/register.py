@@ -12,8 +12,6 @@ from pipelines.cars.paths import CANDIDATES, DATA_SUMMARY, METRICS, MODEL, MODEL
 from pipelines.cars.registry import build_card
 from pipelines.common.io import atomic_path, read_json, write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.paths import shown
-from pipelines.common.provenance import file_sha256, library_versions
 from pipelines.common.stage import run_stage
 
 log = get_logger("cars.register")
@@ -33,11 +31,9 @@ def main() -> None:
         data,
         train,
         train_sha256,
-        shown(MODEL),
-        file_sha256(MODEL),
+        MODEL,
         summary["listing_year"],
         summary["interval_coverage"],
-        library_versions(("xgboost", "joblib")),
     )
     write_json(MODEL_CARD, card)
     log.info("registered %s version %s", best, card["version"])

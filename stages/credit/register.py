@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 import shutil
 
 from pipelines.common.io import atomic_path, read_json, write_json
 from pipelines.common.logs import get_logger
 from pipelines.common.params import load_section
 from pipelines.common.paths import ROOT
-from pipelines.common.provenance import file_sha256, library_versions
 from pipelines.common.stage import run_stage
 from pipelines.credit.data import read_frame, read_summary, write_frame
 from pipelines.credit.features import ENGINEERED, MISSING_COUNT
@@ -33,6 +31,7 @@ from pipelines.credit.paths import (
 from pipelines.credit.schema import FEATURE_NAMES, REQUIRED, TARGET
 from pipelines.credit.settings import MissingParams, RegisterParams
 from pipelines.credit.withholding import build_grid
+from pipelines.model_card import fingerprint_version, model_card
 
 log = get_logger("credit.register")
 MODEL_NAME = "credit-default-scorer"  # the name in dvc.yaml's artifacts
@@ -47,12 +46,9 @@ def content_sha256(path) -> str:
 def model_version(best: str, spec: dict, train_sha256: str) -> str:
     """Same model, parameters, threshold and training rows → same version."""
     calibration = spec.get("calibration", {}).get("method", "none")
-    fingerprint = json.dumps(
-        [best, spec["params"], spec["imbalance"], calibration, spec["threshold"], train_sha256],
-        sort_keys=True,
-        default=str,
+    return fingerprint_version(
+        best, [best, spec["params"], spec["imbalance"], calibration, spec["threshold"], train_sha256]
     )
-    return f"{best}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:12]}"
 
 
 def probability_note(spec: dict, test: dict) -> str:
@@ -99,24 +95,23 @@ def main() -> None:
     optional = [name for name in FEATURE_NAMES if name not in excluded and name not in REQUIRED]
     write_json(MISSING_GRID, build_grid(train, optional, points, joint_points, ext_points))
     version = model_version(best, spec, train_sha256)
-    card = {
-        "name": MODEL_NAME,
-        "model": best,
-        "version": version,
-        "family": spec["family"],
-        "artefact": str(MODEL.relative_to(ROOT)),
-        "artefact_sha256": file_sha256(MODEL),
-        "task": "probability that a loan applicant defaults (Home Credit application fields)",
-        "decision": {
+    card = model_card(
+        name=MODEL_NAME,
+        model=best,
+        version=version,
+        artefact=MODEL,
+        task="probability that a loan applicant defaults (Home Credit application fields)",
+        family=spec["family"],
+        decision={
             "threshold": spec["threshold"],
             "rule": "refuse when probability >= threshold, grant otherwise",
             "cost_weights": summary["cost_weights"],
             "chosen_on": "calibrated out-of-fold predictions of the training split (never the test split)",
         },
-        "parameters": spec["params"],
-        "imbalance_strategy": spec["imbalance"],
-        "probability_note": probability_note(spec, metrics["test"][best]),
-        "calibration": {
+        parameters=spec["params"],
+        imbalance_strategy=spec["imbalance"],
+        probability_note=probability_note(spec, metrics["test"][best]),
+        calibration={
             key: value
             for key, value in spec.get("calibration", {"method": "none"}).items()
             if key != "oof_cross_fitted"
@@ -128,12 +123,12 @@ def main() -> None:
                 if key in metrics["test"][best]
             }
         },
-        "metrics": {
+        metrics={
             "test": metrics["test"][best],
             "dummy_test_business_cost": metrics["test"]["dummy"]["business_cost"],
             "cv_folds": summary["cv_folds"],
         },
-        "features": {
+        features={
             "inputs": [name for name in FEATURE_NAMES if name not in excluded],
             "excluded": excluded,
             "engineered": [*ENGINEERED, MISSING_COUNT],
@@ -153,12 +148,12 @@ def main() -> None:
                 "ext_points": ext_points,
             },
         },
-        "explanations": {
+        explanations={
             "method": "SHAP: TreeSHAP for tree models, LinearSHAP for the logistic regression",
             "units": "log-odds of default" if best in ("xgboost", "logistic") else "probability of default",
             "background": str(BACKGROUND.relative_to(ROOT)),
         },
-        "data": {
+        data={
             "source": data["source"],
             "description": data["description"],
             "kind": data["kind"],
@@ -168,14 +163,14 @@ def main() -> None:
             "default_rate_train": data["default_rate"]["train"],
             "terms": "Kaggle Home Credit Default Risk: research and education only",
         },
-        "library_versions": library_versions(("xgboost", "shap", "joblib")),
-        "intended_use": "decision support for loan officers, with the explanation shown; not an automatic refusal",
-        "limitations": [
+        libraries=("xgboost", "shap", "joblib"),
+        intended_use="decision support for loan officers, with the explanation shown; not an automatic refusal",
+        limitations=[
             "trained on the application table only (no bureau or previous-application history)",
             "trained on a sample of the Kaggle data: the test AUC interval is wide",
             "the drift report (reports/credit/drift.html) compares it with the unlabelled applications",
         ],
-    }
+    )
     write_json(MODEL_CARD, card)
     log.info("registered %s version %s (threshold %.3f)", best, version, spec["threshold"])
 

@@ -8,18 +8,16 @@ SHA-256 of the pickle, which the API checks before unpickling it.
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 import joblib
 
 from pipelines.common.io import atomic_path, read_json, write_json
 from pipelines.common.logs import get_logger
-from pipelines.common.provenance import file_sha256, library_versions
+from pipelines.common.provenance import file_sha256
 from pipelines.common.stage import run_stage
 from pipelines.freelance.estimator import FreelanceEstimator
 from pipelines.freelance.paths import CANDIDATES, METRICS, MODEL, MODEL_CARD, PREPARE_SUMMARY, TRAIN, TRAIN_SUMMARY
 from pipelines.freelance.split import read_split
+from pipelines.model_card import fingerprint_version, model_card
 
 log = get_logger("freelance.register")
 MODEL_NAME = "freelance-price-estimator"  # the name in dvc.yaml's artifacts
@@ -27,7 +25,8 @@ MODEL_NAME = "freelance-price-estimator"  # the name in dvc.yaml's artifacts
 
 def model_version(price: str, band: str, summary: dict, train_sha256: str) -> str:
     """Same models, parameters, edges and training rows → same version."""
-    fingerprint = json.dumps(
+    return fingerprint_version(
+        f"{price}+{band}",
         [
             price,
             band,
@@ -36,10 +35,7 @@ def model_version(price: str, band: str, summary: dict, train_sha256: str) -> st
             summary["band_edges"],
             train_sha256,
         ],
-        sort_keys=True,
-        default=str,
     )
-    return f"{price}+{band}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:12]}"
 
 
 def main() -> None:
@@ -64,47 +60,47 @@ def main() -> None:
     with atomic_path(MODEL) as tmp:
         joblib.dump(estimator, tmp)
     chosen = metrics["test"][metrics["best_model"]]
-    card = {
-        "name": MODEL_NAME,
-        "version": version,
-        "model": f"price: {price}, band: {band}",
-        "artefact": "models/freelance/model.joblib",
-        "artefact_sha256": file_sha256(MODEL),
-        "inputs": {
+    card = model_card(
+        name=MODEL_NAME,
+        model=f"price: {price}, band: {band}",
+        version=version,
+        artefact=MODEL,
+        task="price (thousands of PKR) and price band of a data/IT gig on Fiverr, from its text and seller",
+        inputs={
             "text": "the gig's title or description (English)",
             "rating": "average rating 0–5, or null when unrated",
             "reviews": "number of reviews (0 when unrated)",
             "level": "none, level_1, level_2, top_rated (or the page's text: 'Level 2 Seller'…)",
         },
-        "outputs": "price (thousands of PKR), an interval, band Low/Medium/High with probabilities",
-        "band_edges": list(edges),
-        "interval": {
+        outputs="price (thousands of PKR), an interval, band Low/Medium/High with probabilities",
+        band_edges=list(edges),
+        interval={
             "coverage": summary["interval_coverage"],
             "half_width": summary["price"][price]["interval_half_width"],
             "made_from": "quantile of the price model's out-of-fold absolute errors on the training split",
         },
-        "params": {"price": summary["price"][price]["best_params"], "band": summary["band"][band]["best_params"]},
-        "metrics": {
+        params={"price": summary["price"][price]["best_params"], "band": summary["band"][band]["best_params"]},
+        metrics={
             "cv": {"mae": summary["price"][price]["cv_mean"], "band_accuracy": summary["band"][band]["cv_mean"]},
             "test": {key: chosen[key] for key in ("mae", "rmse", "r2", "band_accuracy", "interval_coverage")},
             "test_baseline": {key: metrics["test"]["dummy"][key] for key in ("mae", "rmse", "r2", "band_accuracy")},
             "targets_met": metrics["targets_met"],
         },
-        "data": {
+        data={
             "source": prepared["source"],
             "kind": prepared["kind"],
             "sha256": prepared["sha256"],
             "train_rows": prepared["rows"]["train"],
             "train_sha256": train_sha256,
         },
-        "intended_use": "a first price suggestion for a data/IT gig on Fiverr, in Pakistani rupees of the scrape",
-        "limitations": [
+        intended_use="a first price suggestion for a data/IT gig on Fiverr, in Pakistani rupees of the scrape",
+        limitations=[
             "trained on about 700 gigs of one scrape; prices above the training outlier fence "
             f"({prepared['outlier_fence']:.1f} thousand PKR) were removed and are never predicted",
             "the title and the seller's reputation explain little of the price (test R² in the card)",
         ],
-        "library_versions": library_versions(("xgboost", "joblib")),
-    }
+        libraries=("xgboost", "joblib"),
+    )
     write_json(MODEL_CARD, card)
     log.info("registered %s version %s", MODEL_NAME, version)
 

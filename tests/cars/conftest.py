@@ -16,7 +16,7 @@ from pipelines.cars.schema import FEATURES, TARGET
 from pipelines.cars.training import train_families
 from pipelines.common.io import write_json
 from pipelines.common.paths import EXTERNAL_DIR
-from pipelines.common.provenance import file_sha256, library_versions
+from pipelines.common.provenance import file_sha256
 
 LISTINGS_FILE = EXTERNAL_DIR / "cars" / "autoscout24_germany.csv.gz"
 LISTING_YEAR = 2021
@@ -83,11 +83,9 @@ def register_small_model(directory: Path, train: pd.DataFrame, validation: pd.Da
         data,
         train,
         hashlib.sha256(train.to_csv(index=False).encode()).hexdigest(),
-        "models/cars/model.joblib",
-        file_sha256(directory / "model.joblib"),
+        directory / "model.joblib",
         LISTING_YEAR,
         0.9,
-        library_versions(("xgboost", "joblib")),
     )
     write_json(directory / "model_card.json", card)
     return directory
