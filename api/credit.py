@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from api.errors import BadInput, Unavailable
-from api.registered import check_artefact_sha256, reason
+from api.registered import Registered, load_registered
 from api.schemas import (
     EXAMPLE_CREDIT_VERSION,
     CreditHealth,
@@ -34,7 +34,6 @@ from api.schemas import (
     MonitoringSummary,
 )
 from api.store import redact_paths
-from pipelines.common.errors import DataError
 from pipelines.credit.schema import REQUIRED
 from pipelines.credit.scoring import (
     BACKGROUND_FILE,
@@ -57,18 +56,16 @@ FORM_POLICY = (
 
 
 @dataclass(frozen=True)
-class CreditModel:
-    """The registered credit model as loaded at start-up, or why it could not be."""
+class LoadedCredit:
+    """What start-up reads once for the credit endpoints."""
 
-    model_dir: Path
-    scorer: CreditScorer | None = None
-    card_json: bytes | None = None  # GET /credit/model's body: the card as it is on disk
-    detail: str | None = None
-    importance: dict[str, Any] | None = None  # GET /credit/importance's body, computed once at start-up
+    scorer: CreditScorer
+    card_json: bytes  # GET /credit/model's body: the card as it is on disk
+    importance: dict[str, Any]  # GET /credit/importance's body, computed once at start-up
 
-    @property
-    def available(self) -> bool:
-        return self.scorer is not None
+
+CreditModel = Registered[LoadedCredit]  # the credit model as loaded at start-up, or why it could not be
+UNAVAILABLE_SENTENCE = "credit scoring is unavailable"
 
 
 def global_importance(scorer: CreditScorer, model_dir: Path) -> dict[str, Any]:
@@ -94,33 +91,31 @@ def global_importance(scorer: CreditScorer, model_dir: Path) -> dict[str, Any]:
     ).model_dump()
 
 
+def open_credit(model_dir: Path) -> LoadedCredit:
+    """The scorer over `model_dir` with its validated card and global importance; raises what goes wrong."""
+    scorer = CreditScorer(model_dir)
+    CreditModelCard.model_validate(scorer.model_card)
+    card_json = json.dumps(scorer.model_card, ensure_ascii=False).encode()
+    return LoadedCredit(scorer, card_json, global_importance(scorer, Path(model_dir)))
+
+
 def load_credit(model_dir: Path) -> CreditModel:
-    """The scorer over `model_dir`, or a CreditModel saying why not (never raises)."""
-    try:
-        check_artefact_sha256(model_dir)
-        scorer = CreditScorer(model_dir)
-        CreditModelCard.model_validate(scorer.model_card)
-        importance = global_importance(scorer, Path(model_dir))
-    except DataError as error:  # files missing (named), or a model the service cannot explain
-        log.error("credit scoring unavailable: %s", error)
-        return CreditModel(model_dir, detail=str(error))
-    except Exception as error:  # a broken pickle or card, a missing library: reported with the stack trace
-        detail = f"cannot load the credit model from {model_dir}: {reason(error)}"
-        log.error("credit scoring unavailable: %s", detail, exc_info=True)
-        return CreditModel(model_dir, detail=detail)
-    log.info("credit model %s loaded from %s (threshold %.3f)", scorer.version, model_dir, scorer.threshold)
-    return CreditModel(
-        model_dir, scorer, json.dumps(scorer.model_card, ensure_ascii=False).encode(), importance=importance
-    )
+    """The credit model over `model_dir`, or a CreditModel saying why not (never raises; api/registered.py)."""
+    credit = load_registered(UNAVAILABLE_SENTENCE, model_dir, open_credit, lambda loaded: loaded.scorer.version)
+    if credit.model is not None:
+        log.info("credit decision threshold %.3f", credit.model.scorer.threshold)
+    return credit
 
 
 def credit_health(credit: CreditModel) -> CreditHealth:
-    if credit.scorer is None:
-        return CreditHealth(available=False, detail=credit.detail, model_dir=str(credit.model_dir))
-    scorer = credit.scorer
+    """/health's credit entry: the shared fields (paths redacted) and, when loaded, the decision settings."""
+    shared = credit.health()
+    if credit.model is None:
+        return CreditHealth(available=False, detail=shared.detail, model_dir=shared.model_dir)
+    scorer = credit.model.scorer
     return CreditHealth(
         available=True,
-        model_dir=str(credit.model_dir),
+        model_dir=shared.model_dir,
         model=str(scorer.model_card.get("model")),
         version=scorer.version,
         threshold=scorer.threshold,
@@ -129,16 +124,13 @@ def credit_health(credit: CreditModel) -> CreditHealth:
     )
 
 
-async def get_credit(request: Request) -> CreditModel:  # async: no worker thread for a lookup
+async def get_credit(request: Request) -> LoadedCredit:  # async: no worker thread for a lookup
     """The loaded model; 503 saying what is missing when it could not be loaded at start-up."""
     credit: CreditModel = request.app.state.service.credit
-    if credit.scorer is None:
-        detail = redact_paths(str(credit.detail), credit.model_dir)  # no server path in a public answer
-        raise Unavailable(f"credit scoring is unavailable: {detail} (fix, then restart)", retry=False)
-    return credit
+    return credit.require()
 
 
-CreditDep = Annotated[CreditModel, Depends(get_credit)]
+CreditDep = Annotated[LoadedCredit, Depends(get_credit)]
 
 UNAVAILABLE = {
     503: {"model": ErrorMessage, "description": "The credit model could not be loaded at start-up (see /health)"}
@@ -205,7 +197,6 @@ def score(
     field may be left out or null (a missing value). `missing_fields_unseen_in_training` lists the fields
     left out that every training application had: send them when they are known."""
     # A plain function: FastAPI runs it in a worker thread, the model's few ms of CPU never block the loop.
-    assert credit.scorer is not None  # get_credit answered 503 otherwise
     try:
         answer = credit.scorer.score(application)
     except CreditInputError as error:  # valid fields whose values the model cannot take (too large)
@@ -230,7 +221,6 @@ def score(
 async def model_card(credit: CreditDep) -> Response:
     """The model card as the credit_register stage wrote it: version, decision threshold and the cost it
     minimises, test metrics, features, library versions, intended use and limitations."""
-    assert credit.scorer is not None and credit.card_json is not None
     log.info("GET /credit/model: %s %s", credit.scorer.model_card.get("model"), credit.scorer.version)
     return Response(credit.card_json, media_type="application/json")
 
@@ -245,7 +235,6 @@ async def importance(credit: CreditDep) -> dict[str, Any]:
     """Which fields move the registered model's scores most: the mean absolute SHAP contribution of each
     field over the training applications kept with the model, in the units of `/credit/score`'s
     `top_contributions`, most important first, with its share of the total. Computed once at start-up."""
-    assert credit.importance is not None
     log.info("GET /credit/importance: %s", credit.importance["model_version"])
     return credit.importance
 

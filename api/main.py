@@ -53,7 +53,7 @@ from api.schemas import (
     Prediction,
 )
 from api.settings import DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_BODY_BYTES, DEFAULT_SCORING_THREADS, Settings
-from api.store import DatabaseUnavailable, ModelCard, PredictionStore, load_model_card, public_path, redact_paths
+from api.store import DatabaseUnavailable, ModelCard, PredictionStore, load_model_card
 from pipelines.common.logs import configure
 
 log = logging.getLogger("api")
@@ -419,10 +419,7 @@ def _add_routes(app: FastAPI) -> None:
             created_at=_text(content.get("created_at")),
         )
         ok = status.available and bool(status.dates) and card.found
-        credit = credit_health(service.credit)
-        credit.model_dir = public_path(credit.model_dir)  # no server path in a public answer
-        if credit.detail:
-            credit.detail = redact_paths(credit.detail, service.credit.model_dir)
+        credit = credit_health(service.credit)  # no server path in it: Registered.health redacts them
         answer = Health(
             status="ok" if ok else "degraded",
             version=service.settings.app_version,

@@ -70,6 +70,10 @@ class Registered(Generic[T]):
     detail: str | None = None
     version: str | None = None
 
+    @property
+    def available(self) -> bool:
+        return self.model is not None
+
     def require(self) -> T:
         """The model; 503 saying what is missing (without server paths) when it could not be loaded."""
         if self.model is None:

@@ -71,7 +71,7 @@ def test_the_example_is_scored_with_the_registered_model(client, card: dict, exa
 
 def test_the_answer_is_the_scorers(client, credit_model, example: dict) -> None:
     """The endpoint adds nothing to pipelines/credit/scoring.py: same probability, decision and explanation."""
-    assert client.post("/credit/score", json=example).json() == credit_model.scorer.score(example)
+    assert client.post("/credit/score", json=example).json() == credit_model.model.scorer.score(example)
 
 
 def test_missing_optional_fields_become_missing_values(client, card: dict, example: dict) -> None:
@@ -227,7 +227,7 @@ def test_a_partly_missing_model_names_what_is_missing(make_client, credit_model_
 @pytest.mark.parametrize(
     ("broken", "content", "reason"),
     [
-        ("model.joblib", b"not a pickle", "cannot load the credit model from"),
+        ("model.joblib", b"not a pickle", "cannot load the model from"),
         ("model_card.json", b"{not json", "JSONDecodeError"),
         ("model_card.json", b'{"version": "x"}', "KeyError"),
     ],
@@ -243,8 +243,16 @@ def test_an_unreadable_model_is_503_and_weather_still_serves(
     (tmp_path / broken).write_bytes(content)
     client = make_client(credit_model_dir=tmp_path)
     _assert_credit_unavailable(client, reason)
-    [record] = [r for r in caplog.records if r.name == "api" and "credit scoring unavailable" in r.getMessage()]
-    assert record.levelno == logging.ERROR and record.exc_info is not None  # the stack trace is in the log
+    # the start-up failure is logged once, with its stack trace (the 503s are logged without one)
+    [record] = [
+        r
+        for r in caplog.records
+        if r.name == "api"
+        and "cannot load the model from" in r.getMessage()
+        and r.levelno == logging.ERROR
+        and r.exc_info is not None
+    ]
+    assert record.getMessage().startswith("credit scoring is unavailable: cannot load the model from")
 
 
 def test_an_invalid_model_card_is_503_saying_which_field(make_client, credit_model_dir: Path, tmp_path: Path) -> None:

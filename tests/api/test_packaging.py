@@ -165,7 +165,7 @@ def test_the_app_runs_with_only_the_packages_of_requirements_api(credit_model_di
         "from pipelines.credit.scoring import EXAMPLE\n"
         f"credit = load_credit({str(credit_model_dir)!r})\n"
         "assert credit.available, credit.detail\n"
-        "print(0 <= credit.scorer.score(EXAMPLE)['probability'] <= 1)\n"
+        "print(0 <= credit.model.scorer.score(EXAMPLE)['probability'] <= 1)\n"
         "try:\n"
         "    import tensorflow\n"
         "except ModuleNotFoundError as error:\n"
