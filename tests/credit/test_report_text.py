@@ -8,7 +8,7 @@ import copy
 import pandas as pd
 import pytest
 
-from stages.credit.evaluate import _calibration_text, _cost_text, _imbalance_text, _overfitting_text, _results_text
+from pipelines.credit.report import calibration_text, cost_text, imbalance_text, overfitting_text, results_text
 
 
 def entry(**changes) -> dict:
@@ -73,67 +73,67 @@ def joined(lines: list[str]) -> str:
 
 
 def test_cv_inside_or_outside_the_test_interval(metrics):
-    assert "the cross-validated estimate holds" in joined(_overfitting_text(metrics, FAMILIES))
-    outside = joined(_overfitting_text(changed(metrics, auc_cv=0.83), FAMILIES))
+    assert "the cross-validated estimate holds" in joined(overfitting_text(metrics, FAMILIES))
+    outside = joined(overfitting_text(changed(metrics, auc_cv=0.83), FAMILIES))
     assert "outside the test interval" in outside and "holds" not in outside
 
 
 def test_memorisation_is_named_only_when_the_gap_is_large(metrics):
-    assert "memorisation by the gradient boosting model" in joined(_overfitting_text(metrics, FAMILIES))
+    assert "memorisation by the gradient boosting model" in joined(overfitting_text(metrics, FAMILIES))
     small = changed(metrics, overfit_gap_train_cv=0.005)
     small["test"]["logistic"]["overfit_gap_train_cv"] = 0.004
-    assert "no model memorises much" in joined(_overfitting_text(small, FAMILIES))
+    assert "no model memorises much" in joined(overfitting_text(small, FAMILIES))
 
 
 def test_leakage_alarm_follows_the_flag(metrics):
-    assert "No model reaches the leakage alarm" in joined(_overfitting_text(metrics, FAMILIES))
+    assert "No model reaches the leakage alarm" in joined(overfitting_text(metrics, FAMILIES))
     flagged = copy.deepcopy(metrics) | {"leakage_suspected": ["xgboost"]}
-    assert "Leakage alarm: xgboost" in joined(_overfitting_text(flagged, FAMILIES))
+    assert "Leakage alarm: xgboost" in joined(overfitting_text(flagged, FAMILIES))
 
 
 def test_calibration_verdicts_flip_with_ece_and_brier(metrics):
-    text = joined(_calibration_text(metrics, 0.02))
+    text = joined(calibration_text(metrics, 0.02))
     assert "within the 0.02 target" in text and "better, so the probability carries information" in text
     assert "calibration divides the calibration error by 22" in text
-    bad = joined(_calibration_text(changed(metrics, ece=0.05, brier=0.08), 0.02))
+    bad = joined(calibration_text(changed(metrics, ece=0.05, brier=0.08), 0.02))
     assert "above the 0.02 target" in bad and "no better than the base rate" in bad
     assert "within the" not in bad
-    worse = joined(_calibration_text(changed(metrics, ece=0.05, ece_uncalibrated=0.03), 0.02))
+    worse = joined(calibration_text(changed(metrics, ece=0.05, ece_uncalibrated=0.03), 0.02))
     assert "calibration made it worse" in worse
 
 
 def test_the_threshold_is_compared_with_the_cost_weights_from_params(metrics):
-    text = joined(_cost_text(metrics, DATA))
+    text = joined(cost_text(metrics, DATA))
     assert "1 / (10 + 1) = 0.091" in text and "close to it" in text
     assert "up to 10 good clients worth one defaulter" in text
-    high = joined(_cost_text(changed(metrics, threshold=0.4), DATA))
+    high = joined(cost_text(changed(metrics, threshold=0.4), DATA))
     assert "above it" in high and "close to it" not in high
     other_weights = copy.deepcopy(metrics) | {"cost_weights": {"fn": 5, "fp": 1}}
-    assert "1 / (5 + 1) = 0.167" in joined(_cost_text(other_weights, DATA))
-    assert "costs 5, a false positive" in joined(_cost_text(other_weights, DATA))
+    assert "1 / (5 + 1) = 0.167" in joined(cost_text(other_weights, DATA))
+    assert "costs 5, a false positive" in joined(cost_text(other_weights, DATA))
 
 
 def test_the_price_of_an_honest_threshold_can_be_zero(metrics):
-    assert "costs 0.020 per client more" in joined(_cost_text(metrics, DATA))
+    assert "costs 0.020 per client more" in joined(cost_text(metrics, DATA))
     same = changed(metrics, business_cost_at_test_optimal_threshold=0.50)
-    assert "does as well on the test split" in joined(_cost_text(same, DATA))
+    assert "does as well on the test split" in joined(cost_text(same, DATA))
 
 
 def test_baseline_sentence_follows_the_dummy_and_the_ratio(metrics):
-    text = joined(_results_text(metrics, DATA))
+    text = joined(results_text(metrics, DATA))
     assert "which grants every loan" in text and "40 % lower" in text
     refusing = changed(metrics, "dummy", refusal_rate=1.0)
-    assert "which refuses every loan" in joined(_results_text(refusing, DATA))
+    assert "which refuses every loan" in joined(results_text(refusing, DATA))
     losing = changed(metrics, business_cost_vs_dummy=1.1)
-    assert "does not beat the baseline" in joined(_results_text(losing, DATA))
+    assert "does not beat the baseline" in joined(results_text(losing, DATA))
 
 
 def test_a_better_model_on_the_test_split_is_placed_against_the_interval(metrics):
     inside = changed(metrics, "logistic", business_cost=0.48)
-    assert "within xgboost's interval" in joined(_results_text(inside, DATA))
+    assert "within xgboost's interval" in joined(results_text(inside, DATA))
     below = changed(metrics, "logistic", business_cost=0.40)
-    assert "below xgboost's interval" in joined(_results_text(below, DATA))
-    assert "does better" not in joined(_results_text(metrics, DATA))
+    assert "below xgboost's interval" in joined(results_text(below, DATA))
+    assert "does better" not in joined(results_text(metrics, DATA))
 
 
 def test_imbalance_conclusion_follows_the_spread():
@@ -144,6 +144,6 @@ def test_imbalance_conclusion_follows_the_spread():
         ]
     )
     models = {"xgboost": {"imbalance": "class_weight"}}
-    assert "changes the cost by 0.005 per client only" in joined(_imbalance_text(rows, models))
+    assert "changes the cost by 0.005 per client only" in joined(imbalance_text(rows, models))
     rows.loc[0, "business_cost_oof"] = 0.60
-    assert "The strategy matters here: 0.085" in joined(_imbalance_text(rows, models))
+    assert "The strategy matters here: 0.085" in joined(imbalance_text(rows, models))
